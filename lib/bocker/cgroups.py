@@ -1,0 +1,167 @@
+"""Resource limits: one cgroup per container, <parent>/<id>, on cgroup v1 or v2.
+
+v1 (one hierarchy per controller): cgcreate / cgset / cgexec / cgdelete from cgroup-tools.
+v2 (one unified tree): mkdir, write the limit files, write the pid to cgroup.procs, rmdir.
+Which one is detected at run time: v2 when the root of the cgroup mount is a cgroup2 tree.
+"""
+import os
+
+from . import BockerError, shell
+
+V1_CONTROLLERS = ("memory", "cpu", "pids", "freezer")
+V2_CONTROLLERS = ("memory", "cpu", "pids")
+CPU_PERIOD = 100000
+
+
+def version(cfg):
+    return 2 if os.path.exists(os.path.join(cfg.cgroup_root, "cgroup.controllers")) else 1
+
+
+def parse_memory(text):
+    """'64m' -> 67108864 (docker's units: b, k, m, g; bare number = bytes)."""
+    units = {"b": 1, "k": 1024, "m": 1024 ** 2, "g": 1024 ** 3, "t": 1024 ** 4}
+    t = str(text).strip().lower().rstrip("b") or "0"
+    try:
+        if t[-1] in units:
+            value = int(float(t[:-1]) * units[t[-1]])
+        else:
+            value = int(t)
+    except (ValueError, IndexError):
+        raise BockerError(f"invalid memory size: {text!r}")
+    if value < 6 * 1024 * 1024:
+        raise BockerError("Minimum memory limit allowed is 6MB")
+    return value
+
+
+def parse_cpus(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise BockerError(f"invalid --cpus value: {text!r}")
+    if value <= 0 or value > (os.cpu_count() or 1):
+        raise BockerError(f"range of CPUs is from 0.01 to {os.cpu_count()}.00, as there are only "
+                          f"{os.cpu_count()} CPUs available")
+    return value
+
+
+def limit_settings(limits, v):
+    """The files to write for {memory: bytes, cpus: float, pids: int}, per cgroup version."""
+    out = []
+    if limits.get("memory"):
+        if v == 1:
+            out.append(("memory.limit_in_bytes", str(limits["memory"])))
+        else:
+            out += [("memory.max", str(limits["memory"])), ("memory.swap.max", "0")]
+    if limits.get("cpus"):
+        quota = int(limits["cpus"] * CPU_PERIOD)
+        if v == 1:
+            out += [("cpu.cfs_period_us", str(CPU_PERIOD)), ("cpu.cfs_quota_us", str(quota))]
+        else:
+            out.append(("cpu.max", f"{quota} {CPU_PERIOD}"))
+    if limits.get("pids"):
+        out.append(("pids.max", str(limits["pids"])))
+    return out
+
+
+def _group(cfg, cid):
+    return f"{cfg.cgroup_parent}/{cid}"
+
+
+def create(cfg, cid, limits):
+    """Make the container's cgroup and write its limits."""
+    group = _group(cfg, cid)
+    if version(cfg) == 1:
+        shell.run(["cgcreate", "-g", f"{','.join(V1_CONTROLLERS)}:{group}"])
+        settings = limit_settings(limits, 1)
+        if settings:
+            argv = ["cgset"]
+            for key, value in settings:
+                argv += ["-r", f"{key}={value}"]
+            shell.run(argv + [group])
+        return
+    base = os.path.join(cfg.cgroup_root, cfg.cgroup_parent)
+    if not os.path.isdir(base):
+        enable = " ".join("+" + c for c in V2_CONTROLLERS)
+        shell.do(f"mkdir -p {base}", os.makedirs, base, exist_ok=True)
+        _write(os.path.join(cfg.cgroup_root, "cgroup.subtree_control"), enable)
+        _write(os.path.join(base, "cgroup.subtree_control"), enable)
+    path = os.path.join(base, cid)
+    shell.do(f"mkdir {path}", os.mkdir, path)
+    for key, value in limit_settings(limits, 2):
+        _write(os.path.join(path, key), value)
+
+
+def _write(path, value):
+    def write():
+        with open(path, "w") as f:
+            f.write(value)
+    shell.do(f"echo {shell.quote(value)} > {path}", write)
+
+
+def launcher(cfg, cid):
+    """The argv prefix that starts a command inside the container's cgroup."""
+    group = _group(cfg, cid)
+    if version(cfg) == 1:
+        return ["cgexec", "-g", f"{','.join(V1_CONTROLLERS)}:{group}"]
+    procs = os.path.join(cfg.cgroup_root, group, "cgroup.procs")
+    return ["sh", "-c", f'echo $$ > {procs} && exec "$@"', "sh"]
+
+
+def paths(cfg, cid):
+    group = _group(cfg, cid)
+    if version(cfg) == 1:
+        return [os.path.join(cfg.cgroup_root, c, group) for c in V1_CONTROLLERS]
+    return [os.path.join(cfg.cgroup_root, group)]
+
+
+def oom_killed(cfg, cid):
+    """Did the kernel's OOM killer act in this cgroup?"""
+    if version(cfg) == 1:
+        name, key = os.path.join(cfg.cgroup_root, "memory", _group(cfg, cid), "memory.oom_control"), "oom_kill"
+    else:
+        name, key = os.path.join(cfg.cgroup_root, _group(cfg, cid), "memory.events"), "oom_kill"
+    try:
+        with open(name) as f:
+            for line in f:
+                k, _, v = line.partition(" ")
+                if k == key:
+                    return int(v) > 0
+    except OSError:
+        pass
+    return False
+
+
+def pids(cfg, cid):
+    """Host pids of every process in the container's cgroup."""
+    name = "tasks" if version(cfg) == 1 else "cgroup.procs"
+    path = os.path.join(paths(cfg, cid)[0 if version(cfg) == 2 else V1_CONTROLLERS.index("pids")], name)
+    try:
+        with open(path) as f:
+            return [int(x) for x in f.read().split()]
+    except OSError:
+        return []
+
+
+def delete(cfg, cid):
+    """Remove the container's cgroup (all its processes have exited)."""
+    existing = [p for p in paths(cfg, cid) if os.path.isdir(p)]
+    if not existing and not shell.dry_run:
+        return
+    if version(cfg) == 1:
+        shell.run(["cgdelete", "-g", f"{','.join(V1_CONTROLLERS)}:{_group(cfg, cid)}"], check=False)
+    else:
+        for p in existing or paths(cfg, cid):
+            shell.do(f"rmdir {p}", os.rmdir, p)
+
+
+def delete_parent(cfg):
+    """`teardown`: remove the parent cgroup once no container is left in it."""
+    if version(cfg) == 1:
+        for c in V1_CONTROLLERS:
+            p = os.path.join(cfg.cgroup_root, c, cfg.cgroup_parent)
+            if os.path.isdir(p) and not any(os.path.isdir(os.path.join(p, e)) for e in os.listdir(p)):
+                shell.do(f"rmdir {p}", os.rmdir, p)
+    else:
+        p = os.path.join(cfg.cgroup_root, cfg.cgroup_parent)
+        if os.path.isdir(p):
+            shell.do(f"rmdir {p}", os.rmdir, p)

@@ -1,0 +1,31 @@
+"""Paths and settings, from the environment and the global flags."""
+import os
+
+DEFAULT_ROOT = "/var/bocker"
+
+
+class Config:
+    """Everything that makes one bocker store distinct from another on the same host."""
+
+    def __init__(self, root=None):
+        env = os.environ
+        self.root = os.path.abspath(root or env.get("BOCKER_ROOT") or DEFAULT_ROOT)
+        self.bridge = env.get("BOCKER_BRIDGE", "bocker0")
+        self.subnet = env.get("BOCKER_SUBNET", "10.201.0.0/16")
+        # cgroup parent directory name; tests use their own so they can remove it
+        self.cgroup_parent = env.get("BOCKER_CGROUP_PARENT", "bocker")
+        self.cgroup_root = env.get("BOCKER_CGROUP_ROOT", "/sys/fs/cgroup")
+        self.store_size = env.get("BOCKER_STORE_SIZE", "10G")
+        self.timings = env.get("BOCKER_TIMINGS") not in (None, "", "0")
+        # iptables chain names: per bridge, so two stores never share (or delete) a chain
+        self.nat_chain = "BOCKER-" + self.bridge
+        self.post_chain = "BOCKER-POST-" + self.bridge
+        self.fwd_chain = "BOCKER-FWD-" + self.bridge
+
+    def path(self, *parts):
+        return os.path.join(self.root, *parts)
+
+    @property
+    def loop_file(self):
+        """Where `setup` puts the btrfs image when BOCKER_ROOT is not btrfs."""
+        return self.root.rstrip("/") + ".btrfs"

@@ -1,0 +1,248 @@
+"""Images: read-only subvolumes under images/<id>/, an OCI config each, and name:tag -> id.
+
+images/<id>.json       the OCI image config (its sha256 is the image id)
+images/<id>.meta.json  bocker's own facts: parent image, size, repo digests
+repositories.json      {"name:tag": id}
+"""
+import hashlib
+import json
+import os
+
+from . import BockerError, fmt, shell, store
+
+DEFAULT_ENV = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]
+
+
+def normalize(ref):
+    """'busybox' -> 'busybox:latest'; docker.io prefixes dropped as docker shows them."""
+    for prefix in ("docker.io/library/", "docker.io/", "index.docker.io/library/"):
+        if ref.startswith(prefix):
+            ref = ref[len(prefix):]
+    if "@" in ref:
+        return ref
+    name, _, tag = ref.rpartition(":")
+    if not name or "/" in tag:
+        return ref + ":latest"
+    return ref
+
+
+def valid_ref(ref):
+    import re
+    return re.fullmatch(r"[a-z0-9]+([._/:-][a-z0-9]+|__)*(:[\w][\w.-]{0,127})?", ref) is not None
+
+
+def repositories(cfg):
+    return store.read_json(cfg.path("repositories.json"), default={})
+
+
+def _save_repositories(cfg, repos):
+    store.write_json(cfg.path("repositories.json"), repos)
+
+
+def all_ids(cfg):
+    return [n[:-5] for n in os.listdir(cfg.path("images"))
+            if n.endswith(".json") and not n.endswith(".meta.json")]
+
+
+def resolve(cfg, ref):
+    """An image reference (name[:tag], id, or unique id prefix) -> full image id."""
+    repos = repositories(cfg)
+    name = normalize(ref)
+    if name in repos:
+        return repos[name]
+    hexpart = ref[7:] if ref.startswith("sha256:") else ref
+    if len(hexpart) >= 1 and all(c in "0123456789abcdef" for c in hexpart):
+        matches = [i for i in all_ids(cfg) if i.startswith(hexpart)]
+        if len(matches) == 1:
+            return matches[0]
+        if len(matches) > 1:
+            raise BockerError(f"image id prefix '{ref}' is ambiguous")
+    raise BockerError(f"No such image: {name}")
+
+
+def config(cfg, image_id):
+    return store.read_json(cfg.path("images", image_id + ".json"))
+
+
+def meta(cfg, image_id):
+    return store.read_json(cfg.path("images", image_id + ".meta.json"), default={"_": 0})
+
+
+def rootfs(cfg, image_id):
+    return cfg.path("images", image_id)
+
+
+def tags_of(cfg, image_id, repos=None):
+    repos = repositories(cfg) if repos is None else repos
+    return sorted(t for t, i in repos.items() if i == image_id)
+
+
+def new_config(container_config=None, parent=None, created_by="", comment=""):
+    """An OCI image config: from a parent's, with runtime config and one more history entry."""
+    base = json.loads(json.dumps(parent)) if parent else {
+        "architecture": "amd64", "os": "linux",
+        "config": {"Env": list(DEFAULT_ENV), "Cmd": ["sh"]},
+        "rootfs": {"type": "layers", "diff_ids": []}, "history": []}
+    base["created"] = fmt.now_iso()
+    if container_config:
+        base["config"] = container_config
+    entry = {"created": base["created"], "created_by": created_by}
+    if comment:
+        entry["comment"] = comment
+    base.setdefault("history", []).append(entry)
+    return base
+
+
+def _dir_size(path):
+    total = 0
+    for root, dirs, files in os.walk(path):
+        for f in files:
+            try:
+                total += os.lstat(os.path.join(root, f)).st_size
+            except OSError:
+                pass
+    return total
+
+
+def register(cfg, source, image_config, tag=None, parent=None, move=False, size=None):
+    """Make `source` (a subvolume) an image: read-only snapshot (or the subvolume itself
+    when `move`), its config and its tag. Returns the image id. Rolls back on failure."""
+    raw = json.dumps(image_config, separators=(",", ":"), sort_keys=True)
+    image_id = hashlib.sha256(raw.encode()).hexdigest()
+    dest = rootfs(cfg, image_id)
+    if os.path.exists(dest):
+        raise BockerError(f"image {image_id[:12]} exists already")
+    try:
+        if move:
+            shell.do(f"mv {shell.quote(source)} {shell.quote(dest)}", os.rename, source, dest)
+            store.set_readonly(dest)
+        else:
+            store.snapshot(source, dest, readonly=True)
+        store.write_json(dest + ".meta.json", {"parent": parent, "size": size})
+        shell.write_file(dest + ".json", raw + "\n", show=False)
+    except BaseException:
+        for p in (dest + ".json", dest + ".meta.json"):
+            if os.path.exists(p):
+                os.unlink(p)
+        if os.path.exists(dest):
+            store.delete_subvolume(dest)
+        raise
+    if tag:
+        add_tag(cfg, image_id, tag)
+    return image_id
+
+
+def add_tag(cfg, image_id, tag):
+    tag = normalize(tag)
+    if not valid_ref(tag):
+        raise BockerError(f"invalid reference format: '{tag}'")
+    with store.lock(cfg.path("repositories.lock")):
+        repos = repositories(cfg)
+        repos[tag] = image_id
+        _save_repositories(cfg, repos)
+
+
+def init(cfg, directory, tag):
+    """A directory becomes a read-only image subvolume (copied with reflinks where possible)."""
+    if not os.path.isdir(directory):
+        raise BockerError(f"{directory}: not a directory")
+    tag = normalize(tag)
+    if not valid_ref(tag):
+        raise BockerError(f"invalid reference format: '{tag}'")
+    work = cfg.path("images", f".init-{os.getpid()}")
+    store.create_subvolume(work)
+    try:
+        shell.run(["cp", "-a", "--reflink=auto", os.path.join(directory, "."), work])
+        image_config = new_config(created_by=f"bocker init {os.path.abspath(directory)}")
+        return register(cfg, work, image_config, tag=tag, move=True,
+                        size=None if shell.dry_run else _dir_size(work))
+    except BaseException:
+        store.delete_subvolume(work)
+        raise
+
+
+def size(cfg, image_id):
+    """Image size, computed once and cached: commit stays O(1), `images` pays once."""
+    m = meta(cfg, image_id)
+    if m.get("size") is None:
+        m["size"] = _dir_size(rootfs(cfg, image_id))
+        try:
+            store.write_json(cfg.path("images", image_id + ".meta.json"), m)
+        except OSError:
+            pass
+    return m["size"]
+
+
+def listing(cfg):
+    """One dict per (image, tag), newest first, with docker's `images` fields."""
+    repos = repositories(cfg)
+    rows = []
+    for image_id in all_ids(cfg):
+        c = config(cfg, image_id)
+        tags = tags_of(cfg, image_id, repos) or ["<none>:<none>"]
+        for t in tags:
+            repo, _, tag = t.rpartition(":")
+            rows.append({"Repository": repo, "Tag": tag, "ID": image_id[:12], "Id": image_id,
+                         "Created": c.get("created", ""), "CreatedSince": fmt.ago(c.get("created")),
+                         "Size": size(cfg, image_id)})
+    rows.sort(key=lambda r: r["Created"], reverse=True)
+    return rows
+
+
+def users(cfg, image_id):
+    """Containers made from this image (ids)."""
+    out = []
+    cdir = cfg.path("containers")
+    for cid in os.listdir(cdir):
+        try:
+            rec = store.read_json(os.path.join(cdir, cid, "config.json"))
+        except (FileNotFoundError, ValueError):
+            continue
+        if rec.get("Image") == image_id:
+            out.append(cid)
+    return out
+
+
+def remove(cfg, ref, force=False):
+    """rmi: untag; delete the image when no tag is left (refused while containers use it)."""
+    image_id = resolve(cfg, ref)
+    name = normalize(ref)
+    with store.lock(cfg.path("repositories.lock")):
+        repos = repositories(cfg)
+        tags = tags_of(cfg, image_id, repos)
+        by_tag = name in repos
+        if by_tag and len(tags) > 1 and not force:
+            del repos[name]
+            _save_repositories(cfg, repos)
+            return [f"Untagged: {name}"]
+        used = users(cfg, image_id)
+        if used and not force:
+            raise BockerError(f"conflict: unable to remove image {image_id[:12]}: "
+                              f"container {used[0][:12]} is using it (use -f)")
+        if len(tags) > 1 and not by_tag and not force:
+            raise BockerError(f"conflict: unable to delete {image_id[:12]}: "
+                              f"image is referenced in multiple repositories (use -f)")
+        for t in tags:
+            del repos[t]
+        _save_repositories(cfg, repos)
+    store.delete_subvolume(rootfs(cfg, image_id))
+    for suffix in (".json", ".meta.json"):
+        shell.do(f"rm -f {shell.quote(rootfs(cfg, image_id) + suffix)}", _unlink, rootfs(cfg, image_id) + suffix)
+    return [f"Untagged: {t}" for t in tags] + [f"Deleted: sha256:{image_id}"]
+
+
+def _unlink(path):
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
+def inspect(cfg, image_id):
+    c = config(cfg, image_id)
+    m = meta(cfg, image_id)
+    return {"Id": "sha256:" + image_id, "RepoTags": tags_of(cfg, image_id),
+            "RepoDigests": m.get("repo_digests", []), "Parent": m.get("parent") or "",
+            "Created": c.get("created"), "Architecture": c.get("architecture"), "Os": c.get("os"),
+            "Config": c.get("config", {}), "RootFS": c.get("rootfs", {}), "History": c.get("history", []),
+            "Size": size(cfg, image_id)}

@@ -1,0 +1,275 @@
+"""The container's init step: runs inside the new namespaces, then becomes the command.
+
+Started by `unshare` as `/usr/bin/python3 -I -S init.py OPTIONS -- COMMAND...`. It imports only
+os and ctypes (start-up cost matters), tells the host its pid, waits until the host has wired
+the network, then mounts /proc, /sys, /dev, switches root with pivot_root, sets the hostname,
+drops capabilities to Docker's default set, sets no_new_privs, applies user, env and workdir,
+and execs the command, which so becomes PID 1 of the container.
+
+Each step is listed in STEPS with the shell line that does the same, so that `bocker --trace`
+shows what the init does without the init printing into the container's output.
+"""
+import ctypes
+import os
+import sys
+
+libc = ctypes.CDLL(None, use_errno=True)
+
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
+MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
+MNT_DETACH = 2
+PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS = 24, 38
+SYS_PIVOT_ROOT = 155  # x86_64
+# Docker's default capability set: CapEff 00000000a80425fb
+DEFAULT_CAPS = {"chown": 0, "dac_override": 1, "fowner": 3, "fsetid": 4, "kill": 5, "setgid": 6,
+                "setuid": 7, "setpcap": 8, "net_bind_service": 10, "net_raw": 13, "sys_chroot": 18,
+                "mknod": 27, "audit_write": 29, "setfcap": 31}
+DEV_NODES = [("null", 1, 3), ("zero", 1, 5), ("full", 1, 7), ("random", 1, 8),
+             ("urandom", 1, 9), ("tty", 5, 0)]
+DEV_LINKS = [("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1"),
+             ("stderr", "/proc/self/fd/2"), ("ptmx", "pts/ptmx")]
+
+
+class InitError(Exception):
+    def __init__(self, message, code=125):
+        super().__init__(message)
+        self.code = code
+
+
+def _check(ret, what):
+    if ret != 0:
+        err = ctypes.get_errno()
+        raise InitError(f"{what}: {os.strerror(err)}")
+
+
+def mount(source, target, fstype, flags=0, data=None):
+    _check(libc.mount(source.encode(), target.encode(), fstype.encode() if fstype else None,
+                      ctypes.c_ulong(flags), data.encode() if data else None),
+           f"mount {target}")
+
+
+def parse(argv):
+    """OPTIONS -- COMMAND: options may repeat (--env, --volume); returns (opts, command)."""
+    opts = {"env": [], "volume": []}
+    i = 0
+    while i < len(argv) and argv[i] != "--":
+        key = argv[i].lstrip("-").replace("-", "_")
+        if key in ("env", "volume"):
+            opts[key].append(argv[i + 1])
+        else:
+            opts[key] = argv[i + 1]
+        i += 2
+    return opts, argv[i + 1:]
+
+
+def steps(opts, command):
+    """(shell line, function) for each step, in order; the host prints the lines for --trace."""
+    root = opts["rootfs"]
+    out = [(f"ip link set lo up  # (in the container's netns)", lambda: lo_up())] \
+        if opts.get("lo") == "up" else []
+    out += [
+        (f"mount --bind {root} {root}  # pivot_root needs the new root to be a mount point",
+         lambda: mount(root, root, None, MS_BIND | MS_REC)),
+        (f"mount -t proc proc {root}/proc",
+         lambda: mount("proc", f"{root}/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)),
+        (f"mount -t sysfs -o ro sysfs {root}/sys",
+         lambda: mount("sysfs", f"{root}/sys", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC)),
+        (f"mount -t tmpfs -o mode=755 tmpfs {root}/dev && mknod {root}/dev/null c 1 3 ...",
+         lambda: make_dev(root)),
+    ]
+    for spec in opts["volume"]:
+        src, dst, mode = (spec.split(":") + ["rw"])[:3]
+        out.append((f"mount --bind {src} {root}{dst}" + (" && mount -o remount,bind,ro " + root + dst
+                                                        if mode == "ro" else ""),
+                    lambda s=src, d=dst, m=mode: bind_volume(root, s, d, m)))
+    out += [
+        (f"cd {root} && pivot_root . .  # the old root is stacked under the new one",
+         lambda: pivot_root(root)),
+        ("umount -l /  # detach the old root: host files are out of reach",
+         lambda: _check(libc.umount2(b"/", MNT_DETACH), "umount old root")),
+    ]
+    if opts.get("hostname"):
+        out.append((f"hostname {opts['hostname']}", lambda: sethostname(opts["hostname"])))
+    caps = ",".join("+" + c for c in DEFAULT_CAPS)
+    out += [
+        (f"setpriv --bounding-set -all,{caps} --no-new-privs",
+         lambda: drop_privileges()),
+        (f"setpriv --reuid/--regid {opts.get('user') or '0'}  # the container's user",
+         lambda: set_user(opts.get("user") or "")),
+        (f"cd {opts.get('workdir') or '/'} && exec env -i {' '.join(opts['env'])} {' '.join(command)}",
+         lambda: None),
+    ]
+    return out
+
+
+def lo_up():
+    import fcntl
+    import socket
+    import struct
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    ifreq = struct.pack("16sH14s", b"lo", 0x1 | 0x40, b"")  # IFF_UP | IFF_RUNNING
+    fcntl.ioctl(s, 0x8914, ifreq)  # SIOCSIFFLAGS
+    s.close()
+
+
+def make_dev(root):
+    dev = f"{root}/dev"
+    mount("tmpfs", dev, "tmpfs", MS_NOSUID, "mode=755,size=65536k")
+    for name, major, minor in DEV_NODES:
+        os.mknod(f"{dev}/{name}", 0o20666, os.makedev(major, minor))
+        os.chmod(f"{dev}/{name}", 0o666)
+    for name, target in DEV_LINKS:
+        os.symlink(target, f"{dev}/{name}")
+    for d in ("pts", "shm", "mqueue"):
+        os.mkdir(f"{dev}/{d}")
+    mount("devpts", f"{dev}/pts", "devpts", MS_NOSUID | MS_NOEXEC,
+          "newinstance,ptmxmode=0666,mode=0620,gid=5")
+    mount("shm", f"{dev}/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=65536k")
+    mount("mqueue", f"{dev}/mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+
+
+def bind_volume(root, src, dst, mode):
+    target = f"{root}{dst}"
+    if os.path.isdir(src):
+        os.makedirs(target, exist_ok=True)
+    elif not os.path.exists(target):
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        open(target, "a").close()
+    mount(src, target, None, MS_BIND | MS_REC)
+    if mode == "ro":
+        mount(src, target, None, MS_BIND | MS_REMOUNT | MS_RDONLY)
+
+
+def pivot_root(root):
+    os.chdir(root)
+    _check(libc.syscall(SYS_PIVOT_ROOT, b".", b"."), "pivot_root")
+
+
+def sethostname(name):
+    _check(libc.sethostname(name.encode(), len(name)), "sethostname")
+
+
+def drop_privileges():
+    keep = set(DEFAULT_CAPS.values())
+    with open("/proc/sys/kernel/cap_last_cap") as f:
+        last = int(f.read())
+    for cap in range(last + 1):
+        if cap not in keep:
+            _check(libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0), f"drop capability {cap}")
+    _check(libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
+
+
+def _lookup(path, name):
+    """A name's entry in the container's /etc/passwd or /etc/group."""
+    try:
+        with open(path) as f:
+            for line in f:
+                fields = line.rstrip("\n").split(":")
+                if fields[0] == name:
+                    return fields
+    except FileNotFoundError:
+        pass
+    return None
+
+
+def set_user(spec):
+    """-u USER[:GROUP] (names from the container's own /etc/passwd, or numbers)."""
+    if not spec:
+        return
+    user, _, group = spec.partition(":")
+    if user.isdigit():
+        uid, gid = int(user), 0
+        entry = None
+    else:
+        entry = _lookup("/etc/passwd", user)
+        if not entry:
+            raise InitError(f"unable to find user {user}: no matching entries in passwd file", 126)
+        uid, gid = int(entry[2]), int(entry[3])
+    if group:
+        if group.isdigit():
+            gid = int(group)
+        else:
+            g = _lookup("/etc/group", group)
+            if not g:
+                raise InitError(f"unable to find group {group}: no matching entries in group file", 126)
+            gid = int(g[2])
+    os.setgroups([])
+    os.setgid(gid)
+    os.setuid(uid)
+    if entry:
+        os.environ.setdefault("HOME", entry[5])
+
+
+def exec_command(opts, command):
+    env = {"HOME": "/root"}
+    env.update(os.environ)  # HOME from the user's passwd entry, when -u named one
+    for item in opts["env"]:
+        key, _, value = item.partition("=")
+        env[key] = value
+    workdir = opts.get("workdir") or "/"
+    try:
+        os.makedirs(workdir, exist_ok=True)
+        os.chdir(workdir)
+    except OSError as e:
+        raise InitError(f"cannot enter workdir {workdir}: {e.strerror}", 126)
+    os.environ.clear()
+    os.environ.update(env)
+    execvpe(command, env)
+
+
+def execvpe(command, env):
+    """os.execvpe, without the imports it makes on the way (the host's stdlib is gone now)."""
+    name = command[0]
+    dirs = [""] if "/" in name else env.get("PATH", "/usr/bin:/bin").split(":")
+    error = None
+    for d in dirs:
+        path = os.path.join(d, name) if d else name
+        try:
+            os.execve(path, command, env)
+        except FileNotFoundError:
+            continue
+        except PermissionError as e:
+            error = error or e
+        except OSError as e:
+            error = e
+    if isinstance(error, PermissionError):
+        raise InitError(f'exec: "{name}": permission denied', 126)
+    if error is not None:
+        raise InitError(f'exec: "{name}": {error.strerror}', 126)
+    if "/" in name:
+        raise InitError(f'exec: "{name}": no such file or directory', 127)
+    raise InitError(f'exec: "{name}": executable file not found in $PATH', 127)
+
+
+def handshake(opts):
+    """Tell the host our pid (as the host sees it), then wait for its go-ahead."""
+    if "sync" not in opts:
+        return
+    ready, go = opts["sync"].split(":")
+    # /proc is still the host's here, so /proc/self names our host pid
+    host_pid = os.readlink("/proc/self")
+    with open(int(ready) if ready.isdigit() else ready, "w") as f:
+        f.write(host_pid + "\n")
+    with open(int(go) if go.isdigit() else go) as f:
+        if f.read().strip() != "go":
+            raise InitError("the host gave up before the container started")
+
+
+def main(argv):
+    opts, command = parse(argv)
+    os.environ.clear()
+    try:
+        handshake(opts)
+        for _, fn in steps(opts, command)[:-1]:
+            fn()
+        exec_command(opts, command)
+    except InitError as e:
+        sys.stderr.write(f"bocker: {e}\n")
+        return e.code
+    except OSError as e:
+        sys.stderr.write(f"bocker: init: {e}\n")
+        return 125
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,192 @@
+"""Networking: the bridge, a veth pair per container, IPAM, and bocker's own iptables chains.
+
+Containers on the `bridge` network get eth0 (one end of a veth pair; the other end is on the
+bridge), an address from the subnet and a default route via the bridge (the subnet's first
+address). NAT to the outside is a MASQUERADE rule in bocker's own chain: no host rule is touched.
+"""
+import ipaddress
+import os
+
+from . import BockerError, shell, store
+
+
+def subnet(cfg):
+    try:
+        net = ipaddress.ip_network(cfg.subnet, strict=False)
+    except ValueError:
+        raise BockerError(f"invalid BOCKER_SUBNET: {cfg.subnet}")
+    if net.num_addresses < 4:
+        raise BockerError(f"BOCKER_SUBNET {cfg.subnet} is too small")
+    return net
+
+
+def gateway(cfg):
+    return next(subnet(cfg).hosts())
+
+
+def bridge_exists(cfg):
+    return os.path.exists(f"/sys/class/net/{cfg.bridge}")
+
+
+def _iptables(*args, table="nat", check=True):
+    return shell.run(["iptables", "-w", "-t", table, *args], check=check)
+
+
+def _has_rule(table, chain, *rule):
+    import subprocess
+    return subprocess.run(["iptables", "-w", "-t", table, "-C", chain, *rule],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode == 0
+
+
+def _chain_exists(table, chain):
+    import subprocess
+    return subprocess.run(["iptables", "-w", "-t", table, "-n", "-L", chain],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode == 0
+
+
+def _chains(cfg):
+    """(table, chain, [jump from built-in chain + match], [rules in the chain])."""
+    net = str(subnet(cfg))
+    br = cfg.bridge
+    return [
+        ("nat", cfg.post_chain, [("POSTROUTING",)],
+         [("-s", net, "!", "-o", br, "-j", "MASQUERADE")]),
+        ("nat", cfg.nat_chain, [("PREROUTING", "-m", "addrtype", "--dst-type", "LOCAL"),
+                                ("OUTPUT", "-m", "addrtype", "--dst-type", "LOCAL")], []),
+        ("filter", cfg.fwd_chain, [("FORWARD",)],
+         [("-i", br, "-j", "ACCEPT"), ("-o", br, "-j", "ACCEPT")]),
+    ]
+
+
+def setup(cfg):
+    """Create the bridge with the gateway address, enable forwarding, add bocker's chains."""
+    if shell.dry_run or not bridge_exists(cfg):
+        prefix = subnet(cfg).prefixlen
+        shell.run(["ip", "-batch", "-"], input=(
+            f"link add {cfg.bridge} type bridge\n"
+            f"addr add {gateway(cfg)}/{prefix} dev {cfg.bridge}\n"
+            f"link set {cfg.bridge} up\n"))
+    with open("/proc/sys/net/ipv4/ip_forward") as f:
+        if f.read().strip() != "1":
+            shell.run(["sysctl", "-q", "-w", "net.ipv4.ip_forward=1"])
+    for table, chain, jumps, rules in _chains(cfg):
+        if shell.dry_run or not _chain_exists(table, chain):
+            _iptables("-N", chain, table=table)
+            for rule in rules:
+                _iptables("-A", chain, *rule, table=table)
+        for jump in jumps:
+            builtin, match = jump[0], jump[1:]
+            if shell.dry_run or not _has_rule(table, builtin, *match, "-j", chain):
+                _iptables("-I", builtin, *match, "-j", chain, table=table)
+
+
+def teardown(cfg):
+    """Remove the jumps, bocker's chains and the bridge (only bocker's own)."""
+    for table, chain, jumps, _ in _chains(cfg):
+        for jump in jumps:
+            while _has_rule(table, jump[0], *jump[1:], "-j", chain):
+                _iptables("-D", *jump, "-j", chain, table=table)
+        if _chain_exists(table, chain):
+            _iptables("-F", chain, table=table)   # bocker's own chain only
+            _iptables("-X", chain, table=table)
+    if bridge_exists(cfg):
+        shell.run(["ip", "link", "del", cfg.bridge, "type", "bridge"])
+
+
+# --- IPAM: networks/<bridge>.json {"allocations": {ip: container id}}, under a file lock ---
+
+def _ipam_path(cfg):
+    return cfg.path("networks", cfg.bridge + ".json")
+
+
+def lease(cfg, cid):
+    """Allocate the lowest free address of the subnet for this container."""
+    net = subnet(cfg)
+    with store.lock(_ipam_path(cfg) + ".lock"):
+        state = store.read_json(_ipam_path(cfg), default={"subnet": str(net), "allocations": {}})
+        taken = set(state["allocations"])
+        gw = gateway(cfg)
+        for ip in net.hosts():
+            if ip != gw and str(ip) not in taken:
+                break
+        else:
+            raise BockerError(f"no free address left in {net}")
+        if not shell.dry_run:
+            state["allocations"][str(ip)] = cid
+            store.write_json(_ipam_path(cfg), state)
+    return str(ip)
+
+
+def release(cfg, cid):
+    """Give back every address held by this container."""
+    if shell.dry_run:
+        return
+    with store.lock(_ipam_path(cfg) + ".lock"):
+        state = store.read_json(_ipam_path(cfg), default={"allocations": {}})
+        kept = {ip: c for ip, c in state["allocations"].items() if c != cid}
+        if kept != state["allocations"]:
+            state["allocations"] = kept
+            store.write_json(_ipam_path(cfg), state)
+
+
+def veth_name(cid):
+    return "vb" + cid[:12]
+
+
+def attach(cfg, cid, pid, ip):
+    """Create the veth pair with its peer directly in the container's netns, then address it."""
+    prefix = subnet(cfg).prefixlen
+    host_end = veth_name(cid)
+    shell.run(["ip", "-batch", "-"], input=(
+        f"link add {host_end} type veth peer name eth0 netns {pid}\n"
+        f"link set {host_end} master {cfg.bridge} up\n"))
+    shell.run(["nsenter", f"--net=/proc/{pid}/ns/net", "ip", "-batch", "-"], input=(
+        f"addr add {ip}/{prefix} dev eth0\n"
+        f"link set eth0 up\n"
+        f"route add default via {gateway(cfg)}\n"))
+
+
+def resolv_conf():
+    """The host's resolv.conf without loopback resolvers (unreachable from a netns)."""
+    lines, servers = [], 0
+    try:
+        with open("/etc/resolv.conf") as f:
+            for line in f:
+                words = line.split()
+                if words[:1] == ["nameserver"]:
+                    if len(words) < 2 or words[1].startswith("127.") or words[1] == "::1":
+                        continue
+                    servers += 1
+                lines.append(line.rstrip("\n"))
+    except FileNotFoundError:
+        pass
+    if not servers:
+        lines += ["nameserver 8.8.8.8", "nameserver 8.8.4.4"]
+    return "\n".join(lines) + "\n"
+
+
+def hosts_file(hostname, ip):
+    text = ("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+            "fe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\n"
+            "ff02::2\tip6-allrouters\n")
+    if ip:
+        text += f"{ip}\t{hostname}\n"
+    return text
+
+
+def write_etc(rootfs, hostname, ip, mode):
+    """/etc/hosts, /etc/hostname and /etc/resolv.conf for the container."""
+    etc = os.path.join(rootfs, "etc")
+    if os.path.islink(etc):  # it would resolve on the host, outside the rootfs
+        raise BockerError("the image's /etc is a symbolic link: refusing to write through it")
+    if not os.path.isdir(etc):
+        shell.do(f"mkdir -p {etc}", os.makedirs, etc, exist_ok=True)
+    if mode == "host":
+        import socket
+        hostname = socket.gethostname()
+        with open("/etc/hosts") as f:
+            shell.write_file(os.path.join(etc, "hosts"), f.read())
+    else:
+        shell.write_file(os.path.join(etc, "hosts"), hosts_file(hostname, ip))
+    shell.write_file(os.path.join(etc, "hostname"), hostname + "\n")
+    shell.write_file(os.path.join(etc, "resolv.conf"), resolv_conf())

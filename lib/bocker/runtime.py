@@ -1,0 +1,170 @@
+"""How a container process is started: cgroup launcher + unshare + init, and the host handshake.
+
+    cgexec -g ...:bocker/ID unshare --fork --pid --mount --uts --ipc --net --cgroup \\
+        /usr/bin/python3 -I -S init.py --rootfs ... --sync READY:GO -- COMMAND...
+
+`unshare` makes the namespaces and forks; its child runs init.py, which becomes PID 1 of the
+container. The init reports its host pid on READY and waits on GO, so the host can create the
+veth directly inside the container's network namespace (/proc/PID/ns/net) before the command runs.
+"""
+import os
+import signal
+
+from . import BockerError, cgroups, init, shell
+
+PYTHON = "/usr/bin/python3"
+INIT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "init.py")
+
+
+def unshare_flags(network_mode):
+    flags = ["--fork", "--pid", "--mount", "--uts", "--ipc"]
+    if network_mode != "host":
+        flags.append("--net")
+    if os.path.exists("/proc/self/ns/cgroup"):
+        flags.append("--cgroup")
+    return flags
+
+
+def init_options(rec, rootfs, volumes=()):
+    """init.py's options from the container record."""
+    cfg = rec["Config"]
+    opts = ["--rootfs", rootfs]
+    if rec["HostConfig"]["NetworkMode"] != "host":
+        opts += ["--hostname", cfg["Hostname"], "--lo", "up"]
+    if cfg.get("WorkingDir"):
+        opts += ["--workdir", cfg["WorkingDir"]]
+    if cfg.get("User"):
+        opts += ["--user", cfg["User"]]
+    for item in cfg["Env"]:
+        opts += ["--env", item]
+    for v in volumes:
+        opts += ["--volume", v]
+    return opts
+
+
+def command_of(rec):
+    cfg = rec["Config"]
+    return list(cfg.get("Entrypoint") or []) + list(cfg.get("Cmd") or [])
+
+
+class Launch:
+    """A started container: the launcher process (or its $var) and the container's host pid."""
+
+    def __init__(self, proc, pid, go):
+        self.proc, self.pid, self._go = proc, pid, go
+
+    def go(self):
+        """Let the init continue: the host side (network) is ready."""
+        if shell.dry_run:
+            shell.script(f"echo go > {shell.quote(self._go)}")
+            return
+        os.write(self._go, b"go\n")
+        os.close(self._go)
+        self._go = None
+
+    def abort(self):
+        """Give up before the command runs: the init exits when GO closes without 'go'."""
+        if shell.dry_run or self._go is None:
+            return
+        os.close(self._go)
+        self._go = None
+        self.proc.wait()
+
+
+def launch(cfg, rec, rootfs, sync_dir, stdin=None, stdout=None, stderr=None, volumes=()):
+    """Start the container's process, stopped at the handshake; returns a Launch."""
+    opts = init_options(rec, rootfs, volumes)
+    command = command_of(rec)
+    prefix = cgroups.launcher(cfg, rec["Id"]) + ["unshare"] + unshare_flags(rec["HostConfig"]["NetworkMode"])
+    if shell.dry_run:
+        ready, go = os.path.join(sync_dir, "ready"), os.path.join(sync_dir, "go")
+        shell.script(f"mkfifo {shell.quote(ready)} {shell.quote(go)}")
+        argv = prefix + [PYTHON, "-I", "-S", INIT] + opts + ["--sync", f"{ready}:{go}", "--"] + command
+        proc = shell.spawn(argv, "launcher")
+        shell.script(f"read pid < {shell.quote(ready)}")
+        return Launch(proc, shell.Var("pid"), go)
+    ready_r, ready_w = os.pipe()
+    go_r, go_w = os.pipe()
+    argv = prefix + [PYTHON, "-I", "-S", INIT] + opts + ["--sync", f"{ready_w}:{go_r}", "--"] + command
+    try:
+        proc = shell.spawn(argv, "launcher", pass_fds=(ready_w, go_r), stdin=stdin, stdout=stdout,
+                           stderr=stderr, start_new_session=True)
+    except BaseException:
+        for fd in (ready_r, ready_w, go_r, go_w):
+            os.close(fd)
+        raise
+    os.close(ready_w)
+    os.close(go_r)
+    with os.fdopen(ready_r) as f:
+        line = f.readline().strip()
+    if not line.isdigit():
+        os.close(go_w)
+        code = proc.wait()
+        raise BockerError(f"the container did not start (exit {exit_code(code)})")
+    return Launch(proc, int(line), go_w)
+
+
+def trace_init(rec, rootfs, volumes=()):
+    """Show what init.py does inside the container, step by step, as shell lines."""
+    if not (shell.trace or shell.dry_run):
+        return
+    opts, command = init.parse(init_options(rec, rootfs, volumes) + ["--"] + command_of(rec))
+    shell.comment("inside the new namespaces, init.py (PID 1) now does:")
+    for line, _ in init.steps(opts, [shell.quote(c) for c in command]):
+        shell.comment("  " + line)
+
+
+def exit_code(returncode):
+    """A Popen return code as a shell exit status: killed by signal N -> 128+N."""
+    return 128 - returncode if returncode < 0 else returncode
+
+
+def pid_start_time(pid):
+    """Field 22 of /proc/PID/stat: tells a container's pid from a later reuse of it."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return int(f.read().rsplit(")", 1)[1].split()[19])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def alive(pid, start_time):
+    return bool(pid) and pid_start_time(pid) == start_time
+
+
+def forward_signals(pid):
+    """SIGINT/SIGTERM/SIGHUP to `bocker run` go to the container's PID 1, as docker does."""
+    def forward(signum, frame):
+        try:
+            os.kill(pid, signum)
+        except ProcessLookupError:
+            pass
+    for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(s, forward)
+
+
+def copy_output(proc, log_path):
+    """Foreground: the container's stdout/stderr to the terminal and to its log."""
+    import selectors
+    import sys
+    sel = selectors.DefaultSelector()
+    targets = {}
+    for pipe, out in ((proc.stdout, sys.stdout.buffer), (proc.stderr, sys.stderr.buffer)):
+        if pipe is not None:
+            sel.register(pipe, selectors.EVENT_READ)
+            targets[pipe.fileno()] = out
+    with open(log_path, "ab") as log:
+        while targets:
+            for key, _ in sel.select():
+                data = os.read(key.fd, 65536)
+                if not data:
+                    sel.unregister(key.fileobj)
+                    del targets[key.fd]
+                    continue
+                log.write(data)
+                out = targets[key.fd]
+                try:
+                    out.write(data)
+                    out.flush()
+                except BrokenPipeError:
+                    pass
