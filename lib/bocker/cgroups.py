@@ -147,11 +147,16 @@ def delete(cfg, cid):
     existing = [p for p in paths(cfg, cid) if os.path.isdir(p)]
     if not existing and not shell.dry_run:
         return
-    if version(cfg) == 1:
-        shell.run(["cgdelete", "-g", f"{','.join(V1_CONTROLLERS)}:{_group(cfg, cid)}"], check=False)
-    else:
-        for p in existing or paths(cfg, cid):
-            shell.do(f"rmdir {p}", os.rmdir, p)
+    # rmdir on v1 too: cgdelete (libcgroup 2.0.2) removes only the first controller's group
+    for p in existing or paths(cfg, cid):
+        shell.do(f"rmdir {p}", _rmdir, p)
+
+
+def _rmdir(path):
+    try:
+        os.rmdir(path)
+    except FileNotFoundError:
+        pass
 
 
 def delete_parent(cfg):

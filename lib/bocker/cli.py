@@ -201,11 +201,12 @@ def cmd_run(cfg, a):
     if a.detach:
         raise BockerError("run -d is not supported yet")
     rec = containers.create(cfg, a.image, _run_options(a))
+    code = None
     try:
         code = containers.run_foreground(cfg, rec, interactive=a.interactive)
     finally:
         if a.rm:
-            containers.remove(cfg, rec["Id"], force=True)
+            containers.remove_record(cfg, rec, force=True, released=code is not None)
     if shell.dry_run:
         shell.script("exit $status")
         return 0
@@ -323,6 +324,11 @@ def main(argv):
         code = e.code
     except KeyboardInterrupt:
         code = 130
+    except Exception as e:  # a bug: still one line, unless BOCKER_DEBUG asks for the traceback
+        if os.environ.get("BOCKER_DEBUG"):
+            raise
+        sys.stderr.write(f"bocker: internal error: {type(e).__name__}: {e} (BOCKER_DEBUG=1 for details)\n")
+        code = 125
     except BrokenPipeError:
         code = 0
     shell.report_timings()

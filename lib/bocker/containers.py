@@ -185,8 +185,23 @@ def _unlink(path):
 
 
 def _rmtree(path):
-    import shutil
-    shell.do(f"rm -rf {shell.quote(path)}", shutil.rmtree, path, ignore_errors=True)
+    shell.do(f"rm -rf {shell.quote(path)}", _remove_dir, path)
+
+
+def _remove_dir(path):
+    """rm -rf of a container directory (only files are left once its rootfs is deleted);
+    shutil would cost 2 ms of imports on every `run --rm`."""
+    try:
+        names = os.listdir(path)
+    except FileNotFoundError:
+        return
+    for name in names:
+        p = os.path.join(path, name)
+        if os.path.isdir(p) and not os.path.islink(p):
+            _remove_dir(p)
+        else:
+            os.unlink(p)
+    os.rmdir(path)
 
 
 # --- start / wait -------------------------------------------------------------------------
@@ -203,7 +218,7 @@ def start(cfg, rec, stdin=None, stdout=None, stderr=None):
         with shell.step("network", f"network ({mode}): address, /etc files"):
             ip = None
             if mode == "bridge":
-                if shell.dry_run or not network.bridge_exists(cfg):
+                if not network.bridge_exists(cfg):  # first container: bridge and chains
                     network.setup(cfg)
                 ip = network.lease(cfg, cid)
                 undo.append(lambda: network.release(cfg, cid))
@@ -222,10 +237,11 @@ def start(cfg, rec, stdin=None, stdout=None, stderr=None):
         if mode == "bridge":
             with shell.step("veth", "veth pair: one end on the bridge, eth0 made inside the netns"):
                 network.attach(cfg, cid, handle.pid, ip)
-        rec["State"].update(Status="running", Running=True, Pid=handle.pid, ExitCode=0,
-                            StartedAt=fmt.now_iso(), FinishedAt="0001-01-01T00:00:00Z",
-                            PidStartTime=None if shell.dry_run else runtime.pid_start_time(handle.pid))
-        save(cfg, rec)
+        if not shell.dry_run:  # a dry-run script leaves the record as created
+            rec["State"].update(Status="running", Running=True, Pid=handle.pid, ExitCode=0,
+                                StartedAt=fmt.now_iso(), FinishedAt="0001-01-01T00:00:00Z",
+                                PidStartTime=runtime.pid_start_time(handle.pid))
+            save(cfg, rec)
         runtime.trace_init(rec, rootfs)
         handle.go()
     except BaseException:
@@ -283,23 +299,29 @@ def kill(cfg, rec, sig=9, wait=True):
 
 def remove(cfg, ref, force=False):
     """rm: refuses a running container unless force (SIGKILL first); removes everything."""
-    from . import cgroups, network
     cid = resolve(cfg, ref)
     with store.lock(cdir(cfg, cid, ".lock")):
-        rec = load(cfg, cid)
-        if state(cfg, rec)["Status"] in ("running", "paused"):
-            if not force:
-                raise BockerError(f"cannot remove container {rec['Name'][1:]}: container is running: "
-                                  f"stop the container before removing or force remove")
-            kill(cfg, rec)
+        remove_record(cfg, load(cfg, cid), force)
+    return cid
+
+
+def remove_record(cfg, rec, force=False, released=False):
+    """Remove a container given its record; `released`: finish() already freed cgroup and address."""
+    from . import cgroups, network
+    cid = rec["Id"]
+    if state(cfg, rec)["Status"] in ("running", "paused"):
+        if not force:
+            raise BockerError(f"cannot remove container {rec['Name'][1:]}: container is running: "
+                              f"stop the container before removing or force remove")
+        kill(cfg, rec)
+    if not released:
         cgroups.delete(cfg, cid)
         network.release(cfg, cid)
-        rootfs = cdir(cfg, cid, "rootfs")
-        if shell.dry_run or os.path.exists(rootfs):
-            store.delete_subvolume(rootfs)
-        _unlink(cfg.path("names", rec["Name"][1:]))
-        _rmtree(cdir(cfg, cid))
-    return cid
+    rootfs = cdir(cfg, cid, "rootfs")
+    if shell.dry_run or os.path.exists(rootfs):
+        store.delete_subvolume(rootfs)
+    _unlink(cfg.path("names", rec["Name"][1:]))
+    _rmtree(cdir(cfg, cid))
 
 
 # --- listing, logs, commit -------------------------------------------------------------

@@ -4,7 +4,6 @@ images/<id>.json       the OCI image config (its sha256 is the image id)
 images/<id>.meta.json  bocker's own facts: parent image, size, repo digests
 repositories.json      {"name:tag": id}
 """
-import hashlib
 import json
 import os
 
@@ -107,6 +106,7 @@ def _dir_size(path):
 def register(cfg, source, image_config, tag=None, parent=None, move=False, size=None):
     """Make `source` (a subvolume) an image: read-only snapshot (or the subvolume itself
     when `move`), its config and its tag. Returns the image id. Rolls back on failure."""
+    import hashlib
     raw = json.dumps(image_config, separators=(",", ":"), sort_keys=True)
     image_id = hashlib.sha256(raw.encode()).hexdigest()
     dest = rootfs(cfg, image_id)

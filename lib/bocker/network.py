@@ -60,7 +60,7 @@ def _chains(cfg):
 
 def setup(cfg):
     """Create the bridge with the gateway address, enable forwarding, add bocker's chains."""
-    if shell.dry_run or not bridge_exists(cfg):
+    if not bridge_exists(cfg):
         prefix = subnet(cfg).prefixlen
         shell.run(["ip", "-batch", "-"], input=(
             f"link add {cfg.bridge} type bridge\n"
@@ -70,13 +70,13 @@ def setup(cfg):
         if f.read().strip() != "1":
             shell.run(["sysctl", "-q", "-w", "net.ipv4.ip_forward=1"])
     for table, chain, jumps, rules in _chains(cfg):
-        if shell.dry_run or not _chain_exists(table, chain):
+        if not _chain_exists(table, chain):
             _iptables("-N", chain, table=table)
             for rule in rules:
                 _iptables("-A", chain, *rule, table=table)
         for jump in jumps:
             builtin, match = jump[0], jump[1:]
-            if shell.dry_run or not _has_rule(table, builtin, *match, "-j", chain):
+            if not _has_rule(table, builtin, *match, "-j", chain):
                 _iptables("-I", builtin, *match, "-j", chain, table=table)
 
 

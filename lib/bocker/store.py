@@ -40,13 +40,13 @@ def _btrfsutil():
 
 
 def create_subvolume(path):
-    shell.do(f"btrfs subvolume create {shell.quote(path)}", lambda: _btrfsutil().create_subvolume(path))
+    shell.do(f"btrfs -q subvolume create {shell.quote(path)}", lambda: _btrfsutil().create_subvolume(path))
 
 
 def snapshot(src, dst, readonly=False):
     """O(1) copy-on-write copy of a subvolume, whatever its size."""
     flag = "-r " if readonly else ""
-    shell.do(f"btrfs subvolume snapshot {flag}{shell.quote(src)} {shell.quote(dst)}",
+    shell.do(f"btrfs -q subvolume snapshot {flag}{shell.quote(src)} {shell.quote(dst)}",
              lambda: _btrfsutil().create_snapshot(src, dst, read_only=readonly))
 
 
@@ -64,7 +64,7 @@ def delete_subvolume(path):
         if bu.get_subvolume_read_only(path):
             bu.set_subvolume_read_only(path, False)
         bu.delete_subvolume(path, recursive=True)
-    shell.do(f"btrfs subvolume delete {shell.quote(path)}", delete)
+    shell.do(f"btrfs -q subvolume delete {shell.quote(path)}", delete)
 
 
 def is_subvolume(path):
@@ -112,13 +112,13 @@ def setup(cfg):
     if not os.path.isdir(cfg.root):
         shell.do(f"mkdir -p {shell.quote(cfg.root)}", os.makedirs, cfg.root, exist_ok=True)
     if fs_type(cfg.root) != "btrfs":
-        if shell.dry_run or not os.path.exists(cfg.loop_file):
+        if not os.path.exists(cfg.loop_file):
             shell.run(["truncate", "-s", cfg.store_size, cfg.loop_file])
             shell.run(["mkfs.btrfs", "-q", cfg.loop_file])
         shell.run(["mount", "-o", "loop", cfg.loop_file, cfg.root])
     for d in SUBDIRS + ("names",):
         path = os.path.join(cfg.root, d)
-        if shell.dry_run or not os.path.isdir(path):
+        if not os.path.isdir(path):
             shell.do(f"mkdir -p {shell.quote(path)}", os.makedirs, path, exist_ok=True)
 
 
