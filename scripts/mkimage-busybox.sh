@@ -8,6 +8,7 @@ busybox=/bin/busybox
 [ -x "$busybox" ] || { echo "mkimage-busybox: $busybox missing: apt-get install busybox-static" >&2; exit 1; }
 
 rootfs=$(mktemp -d)
+chmod 755 "$rootfs"   # mktemp makes it 0700: other users could not reach /
 trap 'rm -rf "$rootfs"' EXIT
 
 # the usual top-level directories of a root filesystem

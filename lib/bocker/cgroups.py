@@ -153,10 +153,29 @@ def delete(cfg, cid):
 
 
 def _rmdir(path):
-    try:
-        os.rmdir(path)
-    except FileNotFoundError:
-        pass
+    """rmdir, waiting (up to 2 s) for the last processes of a killed container to be gone."""
+    import errno
+    import time
+    for _ in range(200):
+        try:
+            os.rmdir(path)
+            return
+        except FileNotFoundError:
+            return
+        except OSError as e:
+            if e.errno != errno.EBUSY:
+                raise
+            time.sleep(0.01)
+    raise BockerError(f"cgroup {path} still has processes")
+
+
+def freeze(cfg, cid, frozen):
+    """pause/unpause: the freezer controller on v1, cgroup.freeze on v2."""
+    if version(cfg) == 1:
+        path = os.path.join(cfg.cgroup_root, "freezer", _group(cfg, cid), "freezer.state")
+        _write(path, "FROZEN" if frozen else "THAWED")
+    else:
+        _write(os.path.join(cfg.cgroup_root, _group(cfg, cid), "cgroup.freeze"), "1" if frozen else "0")
 
 
 def delete_parent(cfg):

@@ -41,6 +41,11 @@ RUN_ARGS = (
     arg("--cpus", help="CPU quota, in CPUs (e.g. 0.5)"),
     arg("--pids-limit", type=int, help="maximum number of processes"),
     arg("-l", "--label", action="append", default=[], metavar="KEY=VALUE", help="set a label"),
+    arg("-v", "--volume", action="append", default=[], metavar="SRC:DST[:ro]",
+        help="bind mount (absolute HOST path) or named volume; DST alone: anonymous volume"),
+    arg("--volumes-from", action="append", default=[], metavar="CONTAINER[:ro]",
+        help="mount the volumes of another container"),
+    arg("--tmpfs", action="append", default=[], metavar="DST[:OPTIONS]", help="mount a tmpfs"),
     arg("image", help="image name[:tag] or id"),
     arg("command", nargs="...", help="command and arguments (default: the image's CMD)"),
 )
@@ -56,6 +61,7 @@ def _run_options(a):
             "cpus": cgroups.parse_cpus(a.cpus) if a.cpus else 0,
             "pids_limit": a.pids_limit if a.pids_limit and a.pids_limit > 0 else 0,
             "labels": dict(l.partition("=")[::2] for l in a.label),
+            "volumes": a.volume, "volumes_from": a.volumes_from, "tmpfs": a.tmpfs,
             "command": a.command}
 
 
@@ -198,9 +204,15 @@ def cmd_run(cfg, a):
     The exit code is the command's own; 125 for bocker errors, 126/127 when the command
     cannot be run or is not found."""
     from . import containers, shell
-    if a.detach:
-        raise BockerError("run -d is not supported yet")
     rec = containers.create(cfg, a.image, _run_options(a))
+    if a.detach:
+        try:
+            containers.run_detached(cfg, rec)
+        except BaseException:
+            containers.remove_record(cfg, rec, force=True)
+            raise
+        print(rec["Id"])
+        return 0
     code = None
     try:
         code = containers.run_foreground(cfg, rec, interactive=a.interactive)
@@ -213,13 +225,140 @@ def cmd_run(cfg, a):
     return code
 
 
+@verb("create", *[x for x in RUN_ARGS if x[0][:1] != ("-d",)])
+def cmd_create(cfg, a):
+    """Create a container (snapshot and record) without starting it; prints its id."""
+    from . import containers
+    a.detach = False
+    print(containers.create(cfg, a.image, _run_options(a))["Id"])
+
+
+@verb("start", arg("-a", "--attach", action="store_true", help="attach output, exit with its code"),
+      arg("-i", "--interactive", action="store_true", help="keep stdin open"),
+      arg("containers", nargs="+", help="containers to start"))
+def cmd_start(cfg, a):
+    """Start created or stopped containers (detached, unless -a)."""
+    from . import containers, store
+    failed = False
+    for ref in a.containers:
+        try:
+            cid = containers.resolve(cfg, ref)
+            with store.lock(containers.cdir(cfg, cid, ".lock")):
+                rec = containers.load(cfg, cid)
+                if containers.state(cfg, rec)["Status"] in ("running", "paused"):
+                    print(ref)
+                    continue
+                rec["State"]["Status"] = "created"
+                if not a.attach:
+                    containers.run_detached(cfg, rec)
+                    print(ref)
+                    continue
+            return containers.run_foreground(cfg, rec, interactive=a.interactive)
+        except BockerError as e:
+            print(f"bocker: {e}", file=sys.stderr)
+            failed = True
+    return 1 if failed else 0
+
+
+def _each(refs, action):
+    """Apply an action to each container, docker-style: print each ref, report errors, exit 1."""
+    failed = False
+    for ref in refs:
+        try:
+            out = action(ref)
+            print(ref if out is None else out)
+        except BockerError as e:
+            print(f"bocker: {e}", file=sys.stderr)
+            failed = True
+    return 1 if failed else 0
+
+
+@verb("stop", arg("-t", "--time", type=int, default=10, help="seconds to wait before SIGKILL"),
+      arg("-s", "--signal", default="TERM", help="signal to send first"),
+      arg("containers", nargs="+", help="containers to stop"))
+def cmd_stop(cfg, a):
+    """Stop running containers: SIGTERM, then SIGKILL after -t seconds."""
+    from . import containers
+    return _each(a.containers, lambda r: containers.stop(cfg, r, a.time, a.signal))
+
+
+@verb("restart", arg("-t", "--time", type=int, default=10, help="seconds to wait before SIGKILL"),
+      arg("containers", nargs="+", help="containers to restart"))
+def cmd_restart(cfg, a):
+    """Stop (if running), then start containers."""
+    from . import containers, store
+
+    def restart(ref):
+        containers.stop(cfg, ref, a.time)
+        cid = containers.resolve(cfg, ref)
+        with store.lock(containers.cdir(cfg, cid, ".lock")):
+            containers.run_detached(cfg, containers.load(cfg, cid))
+    return _each(a.containers, restart)
+
+
+@verb("kill", arg("-s", "--signal", default="KILL", help="signal (name or number), default KILL"),
+      arg("containers", nargs="+", help="containers to signal"))
+def cmd_kill(cfg, a):
+    """Send a signal to the main process of running containers."""
+    from . import containers
+    return _each(a.containers, lambda r: containers.send_signal(cfg, r, a.signal) and None)
+
+
+@verb("wait", arg("containers", nargs="+", help="containers to wait for"))
+def cmd_wait(cfg, a):
+    """Block until containers stop, then print their exit codes."""
+    from . import containers
+    return _each(a.containers, lambda r: containers.wait_exit(cfg, containers.resolve(cfg, r)))
+
+
+@verb("pause", arg("containers", nargs="+", help="containers to freeze"))
+def cmd_pause(cfg, a):
+    """Freeze all processes of containers (freezer cgroup)."""
+    from . import containers
+    return _each(a.containers, lambda r: containers.pause(cfg, r, True))
+
+
+@verb("unpause", arg("containers", nargs="+", help="containers to thaw"))
+def cmd_unpause(cfg, a):
+    """Thaw paused containers."""
+    from . import containers
+    return _each(a.containers, lambda r: containers.pause(cfg, r, False))
+
+
+@verb("exec", arg("-d", "--detach", action="store_true", help="run in the background"),
+      arg("-i", "--interactive", action="store_true", help="keep stdin open"),
+      arg("-e", "--env", action="append", default=[], metavar="KEY=VALUE", help="set an environment variable"),
+      arg("-w", "--workdir", help="working directory (default: the container's)"),
+      arg("-u", "--user", help="USER[:GROUP]"),
+      arg("container", help="a running container"), arg("command", nargs="...", help="command and arguments"))
+def cmd_exec(cfg, a):
+    """Run a command in a running container (its namespaces, root, cgroup, env, privileges)."""
+    from . import containers
+    if not a.command:
+        raise BockerError("exec needs a command")
+    return containers.exec_in(cfg, a.container, a.command, a.workdir, a.user, a.env,
+                              interactive=a.interactive, detach=a.detach)
+
+
+@verb("_exited", arg("container"))
+def cmd_exited(cfg, a):
+    """(internal) Record a detached container's exit: called by its monitor."""
+    from . import containers
+    containers.exited(cfg, a.container)
+
+
+FILTER = arg("-f", "--filter", action="append", default=[], metavar="KEY=VALUE",
+             help="status=, name=, id=, ancestor=, label=KEY[=VALUE]")
+
+
 @verb("ps", arg("-a", "--all", action="store_true", help="also stopped containers"),
       arg("-q", "--quiet", action="store_true", help="only ids"),
-      arg("--no-trunc", action="store_true", help="full ids and commands"), FORMAT)
+      arg("--no-trunc", action="store_true", help="full ids and commands"), FILTER, FORMAT)
 def cmd_ps(cfg, a):
     """List containers: CONTAINER ID IMAGE COMMAND CREATED STATUS PORTS NAMES."""
     from . import containers, fmt
-    rows = containers.ps_rows(cfg, all_=a.all)
+    filters = containers.parse_filters(a.filter)
+    rows = containers.ps_rows(cfg, all_=a.all or "status" in filters, filters=filters)
     if a.quiet:
         for r in rows:
             print(r["ID"] if a.no_trunc else r["ID"][:12])
@@ -236,33 +375,121 @@ def cmd_ps(cfg, a):
                 r["RunningFor"], r["Status"], r["Ports"], r["Names"]] for r in rows])
 
 
-@verb("logs", arg("container", help="container"))
+@verb("logs", arg("-f", "--follow", action="store_true", help="follow until the container exits"),
+      arg("-n", "--tail", default="all", help="only the last N lines"),
+      arg("container", help="container"))
 def cmd_logs(cfg, a):
     """Show a container's output (stdout and stderr, kept after it exits)."""
-    from . import containers
-    cid = containers.resolve(cfg, a.container)
-    try:
-        with open(containers.cdir(cfg, cid, "container.log"), "rb") as f:
-            while chunk := f.read(65536):
-                sys.stdout.buffer.write(chunk)
-    except FileNotFoundError:
-        pass
+    from . import logs
+    logs.show(cfg, a.container, tail=a.tail, follow=a.follow)
 
 
 @verb("rm", arg("-f", "--force", action="store_true", help="kill a running container first"),
+      arg("-v", "--volumes", action="store_true", help="also remove its anonymous volumes"),
       arg("containers", nargs="+", help="containers to remove"))
 def cmd_rm(cfg, a):
     """Remove containers: their snapshot, record, cgroup and address."""
     from . import containers
-    failed = False
-    for ref in a.containers:
-        try:
-            containers.remove(cfg, ref, force=a.force)
-            print(ref)
-        except BockerError as e:
-            print(f"bocker: {e}", file=sys.stderr)
-            failed = True
-    return 1 if failed else 0
+    return _each(a.containers, lambda r: containers.remove(cfg, r, force=a.force, volumes=a.volumes) and None)
+
+
+@verb("container prune", arg("-f", "--force", action="store_true", help="do not ask (bocker never asks)"))
+def cmd_container_prune(cfg, a):
+    """Remove all stopped containers."""
+    from . import containers
+    for r in containers.ps_rows(cfg, all_=True):
+        if r["State"] not in ("running", "paused"):
+            containers.remove(cfg, r["ID"])
+            print(r["ID"])
+
+
+@verb("image prune", arg("-a", "--all", action="store_true", help="all images not used by a container"),
+      arg("-f", "--force", action="store_true", help="do not ask (bocker never asks)"))
+def cmd_image_prune(cfg, a):
+    """Remove dangling images (untagged and unused); -a: every unused image."""
+    from . import images
+    for line in images.prune(cfg, all_=a.all):
+        print(line)
+
+
+@verb("volume create", arg("--label", action="append", default=[], help="KEY=VALUE"),
+      arg("name", nargs="?", help="volume name (default: random)"))
+def cmd_volume_create(cfg, a):
+    """Create a named volume (a btrfs subvolume)."""
+    from . import volumes
+    print(volumes.create(cfg, a.name, dict(l.partition("=")[::2] for l in a.label)))
+
+
+@verb("volume ls", arg("-q", "--quiet", action="store_true", help="only names"), FORMAT)
+def cmd_volume_ls(cfg, a):
+    """List volumes: DRIVER VOLUME NAME."""
+    from . import fmt, volumes
+    rows = [volumes.info(cfg, n) for n in volumes.names(cfg)]
+    if a.quiet:
+        for r in rows:
+            print(r["Name"])
+    elif a.format:
+        fmt.emit(rows, a.format)
+    else:
+        fmt.table(["DRIVER", "VOLUME NAME"], [[r["Driver"], r["Name"]] for r in rows])
+
+
+@verb("volume inspect", FORMAT, arg("names", nargs="+", help="volumes"))
+def cmd_volume_inspect(cfg, a):
+    """Volume details, as a JSON array."""
+    from . import fmt, volumes
+    fmt.emit([volumes.info(cfg, n) for n in a.names], a.format or "json", as_array=True)
+
+
+@verb("volume rm", arg("-f", "--force", action="store_true", help="no error if missing"),
+      arg("names", nargs="+", help="volumes"))
+def cmd_volume_rm(cfg, a):
+    """Remove volumes (refused while a container uses one)."""
+    from . import volumes
+    return _each(a.names, lambda n: volumes.remove(cfg, n, force=a.force))
+
+
+@verb("volume prune", arg("-a", "--all", action="store_true", help="named volumes too"),
+      arg("-f", "--force", action="store_true", help="do not ask (bocker never asks)"))
+def cmd_volume_prune(cfg, a):
+    """Remove unused anonymous volumes (-a: all unused volumes)."""
+    from . import volumes
+    for n in volumes.prune(cfg, all_=a.all):
+        print(n)
+
+
+@verb("system prune", arg("-a", "--all", action="store_true", help="all unused images"),
+      arg("--volumes", action="store_true", help="prune volumes too"),
+      arg("-f", "--force", action="store_true", help="do not ask (bocker never asks)"))
+def cmd_system_prune(cfg, a):
+    """Remove stopped containers, dangling images (and unused volumes with --volumes)."""
+    cmd_container_prune(cfg, a)
+    cmd_image_prune(cfg, a)
+    if a.volumes:
+        cmd_volume_prune(cfg, argparse_ns(all=False))
+
+
+def argparse_ns(**kw):
+    import argparse
+    return argparse.Namespace(**kw)
+
+
+@verb("system df")
+def cmd_system_df(cfg, a):
+    """Disk usage: images, containers, volumes (apparent sizes; btrfs shares blocks)."""
+    from . import containers, fmt, images, volumes
+    imgs = images.listing(cfg)
+    ids = {r["Id"]: r["Size"] for r in imgs}
+    recs = containers.all_records(cfg)
+    used = {r["Image"] for r in recs}
+    running = sum(1 for r in containers.ps_rows(cfg))
+    vols = volumes.names(cfg)
+    vol_size = sum(images.dir_size(volumes.path(cfg, n)) for n in vols)
+    fmt.table(["TYPE", "TOTAL", "ACTIVE", "SIZE"],
+              [["Images", len(ids), len(used & set(ids)), fmt.human_size(sum(ids.values()))],
+               ["Containers", len(recs), running, ""],
+               ["Local Volumes", len(vols), sum(1 for n in vols if volumes.users(cfg, n)),
+                fmt.human_size(vol_size)]])
 
 
 # --- parsing and dispatch -----------------------------------------------------------------
@@ -288,9 +515,19 @@ def _parser():
     top.add_argument("--dry-run", action="store_true", help="print the steps as a script, change nothing")
     top.add_argument("--version", action="version", version=f"bocker version {__version__}")
     sub = top.add_subparsers(dest="verb", metavar="COMMAND", title="commands")
+    groups = {}
     for name, (fn, arguments, _) in VERBS.items():
-        p = sub.add_parser(name, help=_summary(fn), description=(fn.__doc__ or "").strip(),
-                           add_help=False, formatter_class=argparse.RawDescriptionHelpFormatter)
+        where, leaf = sub, name
+        if " " in name:  # "volume create": a sub-command of a command group
+            group, leaf = name.split(" ", 1)
+            if group not in groups:
+                gp = sub.add_parser(group, help=f"manage {group}s ({group} COMMAND --help)")
+                groups[group] = gp.add_subparsers(dest="sub", metavar="COMMAND", title="commands",
+                                                  required=True)
+            where = groups[group]
+        help_text = argparse.SUPPRESS if name.startswith("_") else _summary(fn)
+        p = where.add_parser(leaf, help=help_text, description=(fn.__doc__ or "").strip(),
+                             add_help=False, formatter_class=argparse.RawDescriptionHelpFormatter)
         p.add_argument("--help", action="help", help="show this help")
         for flags, kwargs in arguments:
             kwargs = dict(kwargs)
@@ -309,7 +546,7 @@ def main(argv):
     if not a.verb:
         _parser().print_help()
         return 0
-    fn, _, needs_store = VERBS[a.verb]
+    fn, _, needs_store = VERBS[a.verb + (" " + a.sub if getattr(a, "sub", None) else "")]
     cfg = config.Config(a.root)
     shell.configure(trace_on=a.trace, dry_run_on=a.dry_run, timings_on=cfg.timings)
     try:

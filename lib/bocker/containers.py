@@ -30,7 +30,8 @@ def load(cfg, cid):
 
 
 def save(cfg, rec):
-    store.write_json(cdir(cfg, rec["Id"], "config.json"), rec)
+    if shell.dry_run or os.path.isdir(cdir(cfg, rec["Id"])):  # not if removed meanwhile (rm -f)
+        store.write_json(cdir(cfg, rec["Id"], "config.json"), rec)
 
 
 def resolve(cfg, ref):
@@ -153,9 +154,11 @@ def create(cfg, ref, opts):
     name = opts.get("name")
     if name is not None and not NAME_RE.fullmatch(name):
         raise BockerError(f'Invalid container name ({name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed')
+    from . import volumes
     cid = os.urandom(32).hex()
     name = name or _new_name(cfg)
     rec = make_record(cfg, cid, name, image_id, ref, opts)
+    rec["Mounts"] = volumes.plan(cfg, opts, images.config(cfg, image_id).get("config") or {})
     undo = []
     try:
         with shell.step("create", "create: a writable snapshot of the image, the record, a unique name"):
@@ -165,6 +168,7 @@ def create(cfg, ref, opts):
             undo.append(lambda: _rmtree(cdir(cfg, cid)))
             store.snapshot(images.rootfs(cfg, image_id), cdir(cfg, cid, "rootfs"))
             undo.append(lambda: store.delete_subvolume(cdir(cfg, cid, "rootfs")))
+            volumes.materialize(cfg, rec["Mounts"], cdir(cfg, cid, "rootfs"), undo)
             save(cfg, rec)
     except BaseException:
         _rollback(undo)
@@ -206,9 +210,17 @@ def _remove_dir(path):
 
 # --- start / wait -------------------------------------------------------------------------
 
-def start(cfg, rec, stdin=None, stdout=None, stderr=None):
+def _bocker_argv(cfg, *args):
+    """How a child process calls bocker back (the detached container's monitor, at exit)."""
+    entry = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+                         "bocker.py")
+    return [runtime.PYTHON, "-IS", entry, "--root", cfg.root, *args]
+
+
+def start(cfg, rec, stdin=None, stdout=None, stderr=None, detach=False):
     """Network, cgroup, launch; on return the command runs (or is about to) as PID 1.
-    Returns the Launch. Everything made here is undone if a step fails."""
+    Detached: a shell monitor waits for it and records its exit. Returns the Launch.
+    Everything made here is undone if a step fails."""
     from . import cgroups, network
     cid = rec["Id"]
     rootfs = cdir(cfg, cid, "rootfs")
@@ -230,19 +242,26 @@ def start(cfg, rec, stdin=None, stdout=None, stderr=None):
             cgroups.create(cfg, cid, {"memory": hc["Memory"], "cpus": hc["NanoCpus"] / 1e9,
                                       "pids": hc["PidsLimit"]})
             undo.append(lambda: cgroups.delete(cfg, cid))
+        monitor = None
+        if detach:
+            exit_file = cdir(cfg, cid, "exitcode")
+            _unlink(exit_file)
+            monitor = runtime.monitor_script(exit_file, _bocker_argv(cfg, "_exited", cid))
         with shell.step("launch", "launch: new namespaces in the cgroup; init.py waits for the host"):
             handle = runtime.launch(cfg, rec, rootfs, cdir(cfg, cid), stdin=stdin, stdout=stdout,
-                                    stderr=stderr)
+                                    stderr=stderr, monitor=monitor)
             undo.append(handle.abort)
         if mode == "bridge":
             with shell.step("veth", "veth pair: one end on the bridge, eth0 made inside the netns"):
                 network.attach(cfg, cid, handle.pid, ip)
         if not shell.dry_run:  # a dry-run script leaves the record as created
-            rec["State"].update(Status="running", Running=True, Pid=handle.pid, ExitCode=0,
-                                StartedAt=fmt.now_iso(), FinishedAt="0001-01-01T00:00:00Z",
-                                PidStartTime=runtime.pid_start_time(handle.pid))
+            rec["State"].update(Status="running", Running=True, Paused=False, Pid=handle.pid,
+                                ExitCode=0, OOMKilled=False, StartedAt=fmt.now_iso(),
+                                FinishedAt="0001-01-01T00:00:00Z",
+                                PidStartTime=runtime.pid_start_time(handle.pid),
+                                MonitorPid=handle.proc.pid if detach else os.getpid())
             save(cfg, rec)
-        runtime.trace_init(rec, rootfs)
+        runtime.trace_init(handle.argv)
         handle.go()
     except BaseException:
         _rollback(undo)
@@ -250,39 +269,185 @@ def start(cfg, rec, stdin=None, stdout=None, stderr=None):
     return handle
 
 
-def finish(cfg, rec, handle):
-    """After the container's PID 1 exited: record code and time, release network and cgroup."""
+def record_exit(cfg, rec, code):
+    """After the container's PID 1 exited: record code and time, release its cgroup and address.
+    Idempotent: the monitor, `stop` and `rm` may all get here."""
     from . import cgroups, network
     cid = rec["Id"]
     with shell.step("teardown", "teardown: the netns (and eth0 with it) died with the container"):
-        if shell.dry_run:
-            shell.script("wait $launcher; status=$?")
-            code = shell.Var("status")
-        else:
-            code = runtime.exit_code(handle.proc.wait())
         oom = cgroups.oom_killed(cfg, cid)
         cgroups.delete(cfg, cid)
         if rec["HostConfig"]["NetworkMode"] == "bridge":
             network.release(cfg, cid)
-        if not shell.dry_run:
-            rec["State"].update(Status="exited", Running=False, Pid=0, ExitCode=code, OOMKilled=oom,
-                                FinishedAt=fmt.now_iso())
+        if not shell.dry_run and rec["State"]["Status"] in ("running", "paused"):
+            rec["State"].update(Status="exited", Running=False, Paused=False, Pid=0, ExitCode=code,
+                                OOMKilled=oom, FinishedAt=fmt.now_iso())
             save(cfg, rec)
+
+
+def exited(cfg, cid):
+    """Called by a detached container's monitor when the container has exited."""
+    with store.lock(cdir(cfg, cid, ".lock")):
+        rec = load(cfg, cid)
+        code = _read_exit_file(cfg, cid)
+        record_exit(cfg, rec, 255 if code is None else code)
+        if rec["HostConfig"].get("AutoRemove"):
+            remove_record(cfg, rec, force=True, released=True)
+
+
+def attach(cfg, rec, handle):
+    """Foreground: output to the terminal and the log, signals forwarded; returns the exit code."""
+    if shell.dry_run:
+        shell.script("wait $launcher; status=$?")
+        record_exit(cfg, rec, None)
+        return shell.Var("status")
+    runtime.forward_signals(handle.pid)
+    with shell.step("run"):
+        runtime.copy_output(handle.proc, cdir(cfg, rec["Id"], "container.log"))
+        code = runtime.exit_code(handle.proc.wait())
+    with store.lock(cdir(cfg, rec["Id"], ".lock")):
+        record_exit(cfg, rec, code)
     return code
 
 
 def run_foreground(cfg, rec, interactive=False):
-    """create+start+wait as `bocker run` without -d: output to the terminal and the log."""
+    """start + attach, as `bocker run` without -d (and `start -a`)."""
     import subprocess
     pipe = None if shell.dry_run else subprocess.PIPE
-    stdin = None if interactive else subprocess.DEVNULL
-    handle = start(cfg, rec, stdin=stdin, stdout=pipe, stderr=pipe)
+    handle = start(cfg, rec, stdin=None if interactive else subprocess.DEVNULL, stdout=pipe, stderr=pipe)
+    return attach(cfg, rec, handle)
+
+
+def run_detached(cfg, rec):
+    """start with a monitor: output to the log only; returns at once."""
     if shell.dry_run:
-        return finish(cfg, rec, handle)
-    runtime.forward_signals(handle.pid)
-    with shell.step("run"):
-        runtime.copy_output(handle.proc, cdir(cfg, rec["Id"], "container.log"))
-    return finish(cfg, rec, handle)
+        return start(cfg, rec, detach=True)
+    import subprocess
+    with open(cdir(cfg, rec["Id"], "container.log"), "ab") as log:
+        start(cfg, rec, stdin=subprocess.DEVNULL, stdout=log, stderr=log, detach=True)
+
+
+def running_record(cfg, ref):
+    """The record of a container that must be running (exec, kill, pause): 125 otherwise."""
+    rec = load(cfg, resolve(cfg, ref))
+    rec["State"] = state(cfg, rec)
+    if rec["State"]["Status"] not in ("running", "paused"):
+        raise BockerError(f"container {rec['Id'][:12]} is not running")
+    return rec
+
+
+def signal_number(sig):
+    import signal as signals
+    s = str(sig).upper()
+    if s.isdigit():
+        return int(s)
+    try:
+        return int(getattr(signals, s if s.startswith("SIG") else "SIG" + s))
+    except AttributeError:
+        raise BockerError(f"invalid signal: {sig}")
+
+
+def send_signal(cfg, ref, sig="KILL"):
+    rec = running_record(cfg, ref)
+    shell.run(["kill", f"-{signal_number(sig)}", str(rec["State"]["Pid"])])
+    return rec
+
+
+def wait_exit(cfg, cid, timeout=None):
+    """Poll until the container has exited and its exit is recorded; returns its exit code."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while True:
+        rec = load(cfg, cid)
+        st = state(cfg, rec)
+        if st["Status"] not in ("running", "paused"):
+            monitor = rec["State"].get("MonitorPid")
+            if rec["State"]["Status"] in ("running", "paused") and monitor and _pid_alive(monitor) \
+                    and (deadline is None or time.monotonic() < deadline):
+                time.sleep(0.01)  # the monitor is recording the exit
+                continue
+            return st["ExitCode"]
+        if deadline is not None and time.monotonic() >= deadline:
+            return None
+        time.sleep(0.02)
+
+
+def _pid_alive(pid):
+    try:
+        os.kill(pid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+
+
+def stop(cfg, ref, timeout=10, sig="TERM"):
+    """SIGTERM, wait `timeout` seconds, then SIGKILL; the exit is recorded."""
+    cid = resolve(cfg, ref)
+    rec = load(cfg, cid)
+    st = state(cfg, rec)
+    if st["Status"] not in ("running", "paused"):
+        return
+    if st["Status"] == "paused":
+        pause(cfg, cid, False)
+    shell.run(["kill", f"-{signal_number(sig)}", str(st["Pid"])], check=False)
+    if wait_exit(cfg, cid, timeout) is None:
+        shell.run(["kill", "-9", str(st["Pid"])], check=False)
+        wait_exit(cfg, cid, 5)
+    _reap(cfg, cid)
+
+
+def _reap(cfg, cid):
+    """If nobody is left to record a container's exit (its monitor died), record it now."""
+    with store.lock(cdir(cfg, cid, ".lock")):
+        rec = load(cfg, cid)
+        st = state(cfg, rec)
+        if rec["State"]["Status"] in ("running", "paused") and st["Status"] == "exited":
+            monitor = rec["State"].get("MonitorPid")
+            if not monitor or not _pid_alive(monitor) or monitor == os.getpid():
+                record_exit(cfg, rec, st["ExitCode"])
+
+
+def pause(cfg, ref, frozen=True):
+    """Freeze (or thaw) every process of the container: the freezer cgroup."""
+    from . import cgroups
+    rec = running_record(cfg, ref)
+    if (rec["State"]["Status"] == "paused") == frozen:
+        raise BockerError(f"container {rec['Id'][:12]} is {'already' if frozen else 'not'} paused")
+    cgroups.freeze(cfg, rec["Id"], frozen)
+    with store.lock(cdir(cfg, rec["Id"], ".lock")):
+        rec = load(cfg, rec["Id"])
+        rec["State"].update(Status="paused" if frozen else "running", Paused=frozen)
+        save(cfg, rec)
+
+
+def exec_in(cfg, ref, command, workdir=None, user=None, env=(), interactive=False, detach=False):
+    """Run a command inside a running container; returns its exit code."""
+    import subprocess
+    rec = running_record(cfg, ref)
+    if rec["State"]["Status"] == "paused":
+        raise BockerError(f"container {rec['Id'][:12]} is paused, unpause the container before exec")
+    c = rec["Config"]
+    merged = list(c["Env"])
+    for item in env:
+        key = item.partition("=")[0]
+        if "=" not in item:
+            if key not in os.environ:
+                continue
+            item = f"{key}={os.environ[key]}"
+        merged = [e for e in merged if e.partition("=")[0] != key] + [item]
+    argv = runtime.exec_argv(cfg, rec, command, workdir or c.get("WorkingDir"), user or c.get("User"), merged)
+    runtime.trace_init(argv)
+    if detach:
+        shell.spawn(argv, "exec", stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL, start_new_session=True)
+        return 0
+    proc = shell.spawn(argv, "exec", stdin=None if interactive else subprocess.DEVNULL)
+    if shell.dry_run:
+        shell.script("wait $exec")
+        return 0
+    runtime.forward_signals(proc.pid)
+    return runtime.exit_code(proc.wait())
 
 
 # --- remove -----------------------------------------------------------------------------
@@ -297,17 +462,19 @@ def kill(cfg, rec, sig=9, wait=True):
         time.sleep(0.005)
 
 
-def remove(cfg, ref, force=False):
-    """rm: refuses a running container unless force (SIGKILL first); removes everything."""
+def remove(cfg, ref, force=False, volumes=False):
+    """rm: refuses a running container unless force (SIGKILL first); removes everything
+    (and, with `volumes`, its anonymous volumes)."""
     cid = resolve(cfg, ref)
     with store.lock(cdir(cfg, cid, ".lock")):
-        remove_record(cfg, load(cfg, cid), force)
+        remove_record(cfg, load(cfg, cid), force, volumes=volumes)
     return cid
 
 
-def remove_record(cfg, rec, force=False, released=False):
-    """Remove a container given its record; `released`: finish() already freed cgroup and address."""
+def remove_record(cfg, rec, force=False, released=False, volumes=False):
+    """Remove a container given its record; `released`: record_exit() already freed cgroup and address."""
     from . import cgroups, network
+    from . import volumes as vols
     cid = rec["Id"]
     if state(cfg, rec)["Status"] in ("running", "paused"):
         if not force:
@@ -322,6 +489,10 @@ def remove_record(cfg, rec, force=False, released=False):
         store.delete_subvolume(rootfs)
     _unlink(cfg.path("names", rec["Name"][1:]))
     _rmtree(cdir(cfg, cid))
+    if volumes or rec["HostConfig"].get("AutoRemove"):  # docker: --rm takes anonymous volumes too
+        for m in rec.get("Mounts") or []:
+            if m.get("Anonymous") and m.get("Name"):
+                vols.remove(cfg, m["Name"], force=True)
 
 
 # --- listing, logs, commit -------------------------------------------------------------
@@ -337,12 +508,47 @@ def all_records(cfg):
     return out
 
 
-def ps_rows(cfg, all_=False):
+def parse_filters(items):
+    """--filter KEY=VALUE (repeatable) -> {key: [values]}: same key ORs, different keys AND."""
+    out = {}
+    for item in items:
+        key, eq, value = item.partition("=")
+        if not eq or key not in ("status", "name", "id", "ancestor", "label"):
+            raise BockerError(f"invalid filter '{item}' (status=, name=, id=, ancestor=, label=)")
+        out.setdefault(key, []).append(value)
+    return out
+
+
+def _matches(cfg, rec, st, filters):
+    labels = rec["Config"].get("Labels") or {}
+
+    def label_ok(v):
+        k, eq, val = v.partition("=")
+        return k in labels and (not eq or labels[k] == val)
+    tests = {"status": lambda v: st["Status"] == v,
+             "name": lambda v: re.search(v, rec["Name"][1:]) is not None,
+             "id": lambda v: rec["Id"].startswith(v),
+             "ancestor": lambda v: rec["Config"]["Image"] == v or rec["Image"].startswith(v)
+             or _image_id_or_none(cfg, v) == rec["Image"],
+             "label": label_ok}
+    return all(any(tests[k](v) for v in values) for k, values in filters.items())
+
+
+def _image_id_or_none(cfg, ref):
+    try:
+        return images.resolve(cfg, ref)
+    except BockerError:
+        return None
+
+
+def ps_rows(cfg, all_=False, filters=None):
     """One dict per container with docker ps's fields, newest first."""
     rows = []
     for rec in all_records(cfg):
         st = state(cfg, rec)
         if not all_ and st["Status"] not in ("running", "paused"):
+            continue
+        if filters and not _matches(cfg, rec, st, filters):
             continue
         rec["State"] = st
         command = " ".join([rec["Path"]] + rec["Args"])

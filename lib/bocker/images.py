@@ -92,7 +92,7 @@ def new_config(container_config=None, parent=None, created_by="", comment=""):
     return base
 
 
-def _dir_size(path):
+def dir_size(path):
     total = 0
     for root, dirs, files in os.walk(path):
         for f in files:
@@ -155,7 +155,7 @@ def init(cfg, directory, tag):
         shell.run(["cp", "-a", "--reflink=auto", os.path.join(directory, "."), work])
         image_config = new_config(created_by=f"bocker init {os.path.abspath(directory)}")
         return register(cfg, work, image_config, tag=tag, move=True,
-                        size=None if shell.dry_run else _dir_size(work))
+                        size=None if shell.dry_run else dir_size(work))
     except BaseException:
         store.delete_subvolume(work)
         raise
@@ -165,7 +165,7 @@ def size(cfg, image_id):
     """Image size, computed once and cached: commit stays O(1), `images` pays once."""
     m = meta(cfg, image_id)
     if m.get("size") is None:
-        m["size"] = _dir_size(rootfs(cfg, image_id))
+        m["size"] = dir_size(rootfs(cfg, image_id))
         try:
             store.write_json(cfg.path("images", image_id + ".meta.json"), m)
         except OSError:
@@ -246,3 +246,20 @@ def inspect(cfg, image_id):
             "Created": c.get("created"), "Architecture": c.get("architecture"), "Os": c.get("os"),
             "Config": c.get("config", {}), "RootFS": c.get("rootfs", {}), "History": c.get("history", []),
             "Size": size(cfg, image_id)}
+
+
+def prune(cfg, all_=False):
+    """Remove images no container uses: untagged ones (dangling), or all of them with all_."""
+    repos = repositories(cfg)
+    used = set()
+    for cid in os.listdir(cfg.path("containers")):
+        try:
+            used.add(store.read_json(cfg.path("containers", cid, "config.json"))["Image"])
+        except (OSError, ValueError, KeyError):
+            continue
+    out = []
+    for image_id in all_ids(cfg):
+        if image_id in used or (tags_of(cfg, image_id, repos) and not all_):
+            continue
+        out += remove(cfg, image_id, force=True)
+    return out

@@ -50,11 +50,11 @@ def mount(source, target, fstype, flags=0, data=None):
 
 def parse(argv):
     """OPTIONS -- COMMAND: options may repeat (--env, --volume); returns (opts, command)."""
-    opts = {"env": [], "volume": []}
+    opts = {"env": [], "volume": [], "tmpfs": []}
     i = 0
     while i < len(argv) and argv[i] != "--":
         key = argv[i].lstrip("-").replace("-", "_")
-        if key in ("env", "volume"):
+        if key in ("env", "volume", "tmpfs"):
             opts[key].append(argv[i + 1])
         else:
             opts[key] = argv[i + 1]
@@ -64,9 +64,18 @@ def parse(argv):
 
 def steps(opts, command):
     """(shell line, function) for each step, in order; the host prints the lines for --trace."""
+    if opts.get("enter"):  # `bocker exec`: join a running container's mounts, then as below
+        pid = opts["enter"]
+        out = [(f"nsenter --mount=/proc/{pid}/ns/mnt  # its mounts and its root",
+                lambda: enter_mounts(pid))]
+        return out + final_steps(opts, command)
     root = opts["rootfs"]
-    out = [(f"ip link set lo up  # (in the container's netns)", lambda: lo_up())] \
-        if opts.get("lo") == "up" else []
+    out = []
+    if opts.get("cgroupns") == "private":
+        out.append(("unshare --cgroup  # its own cgroup becomes / in /proc/self/cgroup",
+                    lambda: _check(libc.unshare(0x02000000), "unshare cgroup namespace")))
+    if opts.get("lo") == "up":
+        out.append(("ip link set lo up  # (in the container's netns)", lambda: lo_up()))
     out += [
         (f"mount --bind {root} {root}  # pivot_root needs the new root to be a mount point",
          lambda: mount(root, root, None, MS_BIND | MS_REC)),
@@ -82,6 +91,10 @@ def steps(opts, command):
         out.append((f"mount --bind {src} {root}{dst}" + (" && mount -o remount,bind,ro " + root + dst
                                                         if mode == "ro" else ""),
                     lambda s=src, d=dst, m=mode: bind_volume(root, s, d, m)))
+    for spec in opts["tmpfs"]:
+        dst, _, data = spec.partition(":")
+        out.append((f"mount -t tmpfs -o {data or 'mode=1777'} tmpfs {root}{dst}",
+                    lambda d=dst, o=data: mount_tmpfs(root, d, o)))
     out += [
         (f"cd {root} && pivot_root . .  # the old root is stacked under the new one",
          lambda: pivot_root(root)),
@@ -90,8 +103,12 @@ def steps(opts, command):
     ]
     if opts.get("hostname"):
         out.append((f"hostname {opts['hostname']}", lambda: sethostname(opts["hostname"])))
+    return out + final_steps(opts, command)
+
+
+def final_steps(opts, command):
     caps = ",".join("+" + c for c in DEFAULT_CAPS)
-    out += [
+    return [
         (f"setpriv --bounding-set -all,{caps} --no-new-privs",
          lambda: drop_privileges()),
         (f"setpriv --reuid/--regid {opts.get('user') or '0'}  # the container's user",
@@ -99,7 +116,43 @@ def steps(opts, command):
         (f"cd {opts.get('workdir') or '/'} && exec env -i {' '.join(opts['env'])} {' '.join(command)}",
          lambda: None),
     ]
-    return out
+
+
+def enter_mounts(pid):
+    """setns(2) into the container's mount namespace: its root becomes ours."""
+    fd = os.open(f"/proc/{pid}/ns/mnt", os.O_RDONLY)
+    _check(libc.setns(fd, 0x00020000), "setns mnt")  # CLONE_NEWNS
+    os.close(fd)
+    os.chdir("/")
+
+
+def inside(root, path):
+    """root + path with every symlink resolved inside root (never on the host), like chroot would."""
+    parts = [p for p in path.split("/") if p not in ("", ".")]
+    resolved, hops = [], 0
+    while parts:
+        part = parts.pop(0)
+        if part == "..":
+            resolved = resolved[:-1]
+            continue
+        candidate = root + "/" + "/".join(resolved + [part])
+        if os.path.islink(candidate):
+            hops += 1
+            if hops > 40:
+                raise InitError(f"too many levels of symbolic links in {path}")
+            target = os.readlink(candidate)
+            if target.startswith("/"):
+                resolved = []
+            parts = [p for p in target.split("/") if p not in ("", ".")] + parts
+            continue
+        resolved.append(part)
+    return root + "/" + "/".join(resolved)
+
+
+def mount_tmpfs(root, dst, data):
+    target = inside(root, dst)
+    os.makedirs(target, exist_ok=True)
+    mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV, data or "mode=1777")
 
 
 def lo_up():
@@ -130,7 +183,7 @@ def make_dev(root):
 
 
 def bind_volume(root, src, dst, mode):
-    target = f"{root}{dst}"
+    target = inside(root, dst)
     if os.path.isdir(src):
         os.makedirs(target, exist_ok=True)
     elif not os.path.exists(target):

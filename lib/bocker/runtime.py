@@ -16,30 +16,49 @@ PYTHON = "/usr/bin/python3"
 INIT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "init.py")
 
 
-def unshare_flags(network_mode):
-    flags = ["--fork", "--pid", "--mount", "--uts", "--ipc"]
+def unshare_argv(network_mode):
+    """busybox's unshare, not util-linux's: util-linux 2.38 `unshare --fork` exits 1 instead of
+    137 when its child is SIGKILLed (OOM kill, `stop`, `kill`), and the exit code matters.
+    busybox's has no --cgroup: init.py unshares the cgroup namespace itself."""
+    flags = ["busybox", "unshare", "--fork", "--pid", "--mount", "--uts", "--ipc"]
     if network_mode != "host":
         flags.append("--net")
-    if os.path.exists("/proc/self/ns/cgroup"):
-        flags.append("--cgroup")
-    return flags
+    return flags + ["--propagation", "private"]
 
 
-def init_options(rec, rootfs, volumes=()):
+def init_options(rec, rootfs):
     """init.py's options from the container record."""
     cfg = rec["Config"]
     opts = ["--rootfs", rootfs]
+    if os.path.exists("/proc/self/ns/cgroup"):
+        opts += ["--cgroupns", "private"]
     if rec["HostConfig"]["NetworkMode"] != "host":
         opts += ["--hostname", cfg["Hostname"], "--lo", "up"]
-    if cfg.get("WorkingDir"):
-        opts += ["--workdir", cfg["WorkingDir"]]
-    if cfg.get("User"):
-        opts += ["--user", cfg["User"]]
-    for item in cfg["Env"]:
+    for m in rec.get("Mounts") or []:
+        if m["Type"] == "tmpfs":
+            opts += ["--tmpfs", m["Destination"] + (":" + m["Options"] if m.get("Options") else "")]
+        else:
+            opts += ["--volume", f"{m['Source']}:{m['Destination']}:{'rw' if m['RW'] else 'ro'}"]
+    return opts + process_options(cfg.get("WorkingDir"), cfg.get("User"), cfg["Env"])
+
+
+def process_options(workdir, user, env):
+    opts = []
+    if workdir:
+        opts += ["--workdir", workdir]
+    if user:
+        opts += ["--user", user]
+    for item in env:
         opts += ["--env", item]
-    for v in volumes:
-        opts += ["--volume", v]
     return opts
+
+
+def monitor_script(exit_file, on_exit):
+    """The detached container's waiter: a shell (~1 MB), not a Python process per container.
+    It records the exit code, then runs `on_exit` (bocker's bookkeeping) once, at exit."""
+    return f'"$@"; echo $? > {shell.quote(exit_file)}; exec {" ".join(shell.quote(a) for a in on_exit)}'
+
+
 
 
 def command_of(rec):
@@ -50,8 +69,8 @@ def command_of(rec):
 class Launch:
     """A started container: the launcher process (or its $var) and the container's host pid."""
 
-    def __init__(self, proc, pid, go):
-        self.proc, self.pid, self._go = proc, pid, go
+    def __init__(self, proc, pid, go, argv):
+        self.proc, self.pid, self._go, self.argv = proc, pid, go, argv
 
     def go(self):
         """Let the init continue: the host side (network) is ready."""
@@ -71,18 +90,21 @@ class Launch:
         self.proc.wait()
 
 
-def launch(cfg, rec, rootfs, sync_dir, stdin=None, stdout=None, stderr=None, volumes=()):
-    """Start the container's process, stopped at the handshake; returns a Launch."""
-    opts = init_options(rec, rootfs, volumes)
+def launch(cfg, rec, rootfs, sync_dir, stdin=None, stdout=None, stderr=None, monitor=None):
+    """Start the container's process, stopped at the handshake; returns a Launch.
+    `monitor`: a shell script run around the launch (detached containers)."""
+    opts = init_options(rec, rootfs)
     command = command_of(rec)
-    prefix = cgroups.launcher(cfg, rec["Id"]) + ["unshare"] + unshare_flags(rec["HostConfig"]["NetworkMode"])
+    prefix = cgroups.launcher(cfg, rec["Id"]) + unshare_argv(rec["HostConfig"]["NetworkMode"])
+    if monitor:
+        prefix = ["sh", "-c", monitor, "sh"] + prefix
     if shell.dry_run:
         ready, go = os.path.join(sync_dir, "ready"), os.path.join(sync_dir, "go")
         shell.script(f"mkfifo {shell.quote(ready)} {shell.quote(go)}")
         argv = prefix + [PYTHON, "-I", "-S", INIT] + opts + ["--sync", f"{ready}:{go}", "--"] + command
         proc = shell.spawn(argv, "launcher")
         shell.script(f"read pid < {shell.quote(ready)}")
-        return Launch(proc, shell.Var("pid"), go)
+        return Launch(proc, shell.Var("pid"), go, argv)
     ready_r, ready_w = os.pipe()
     go_r, go_w = os.pipe()
     argv = prefix + [PYTHON, "-I", "-S", INIT] + opts + ["--sync", f"{ready_w}:{go_r}", "--"] + command
@@ -100,16 +122,30 @@ def launch(cfg, rec, rootfs, sync_dir, stdin=None, stdout=None, stderr=None, vol
     if not line.isdigit():
         os.close(go_w)
         code = proc.wait()
-        raise BockerError(f"the container did not start (exit {exit_code(code)})")
-    return Launch(proc, int(line), go_w)
+        err = proc.stderr.read().decode(errors="replace").strip() if proc.stderr else ""
+        raise BockerError(f"the container did not start (exit {exit_code(code)})" + (f": {err}" if err else ""))
+    return Launch(proc, int(line), go_w, argv)
 
 
-def trace_init(rec, rootfs, volumes=()):
+def exec_argv(cfg, rec, command, workdir, user, env):
+    """`bocker exec`: join the cgroup and namespaces; init.py joins the mounts, drops privileges."""
+    pid = rec["State"]["Pid"]
+    ns = ["--uts", "--ipc", "--pid"]
+    if rec["HostConfig"]["NetworkMode"] != "host":
+        ns.append("--net")
+    if os.path.exists("/proc/self/ns/cgroup"):
+        ns.append("--cgroup")
+    return (cgroups.launcher(cfg, rec["Id"]) + ["nsenter", f"--target={pid}"] + ns +
+            [PYTHON, "-I", "-S", INIT, "--enter", str(pid)] + process_options(workdir, user, env) +
+            ["--"] + list(command))
+
+
+def trace_init(argv):
     """Show what init.py does inside the container, step by step, as shell lines."""
     if not (shell.trace or shell.dry_run):
         return
-    opts, command = init.parse(init_options(rec, rootfs, volumes) + ["--"] + command_of(rec))
-    shell.comment("inside the new namespaces, init.py (PID 1) now does:")
+    opts, command = init.parse(argv[argv.index(INIT) + 1:])
+    shell.comment("inside the container, init.py now does:")
     for line, _ in init.steps(opts, [shell.quote(c) for c in command]):
         shell.comment("  " + line)
 

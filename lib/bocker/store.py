@@ -8,7 +8,7 @@ import os
 
 from . import BockerError, shell
 
-SUBDIRS = ("images", "layers", "containers", "volumes", "networks")
+SUBDIRS = ("images", "layers", "containers", "volumes", "networks", "names")
 
 
 def fs_type(path):
@@ -116,7 +116,7 @@ def setup(cfg):
             shell.run(["truncate", "-s", cfg.store_size, cfg.loop_file])
             shell.run(["mkfs.btrfs", "-q", cfg.loop_file])
         shell.run(["mount", "-o", "loop", cfg.loop_file, cfg.root])
-    for d in SUBDIRS + ("names",):
+    for d in SUBDIRS:
         path = os.path.join(cfg.root, d)
         if not os.path.isdir(path):
             shell.do(f"mkdir -p {shell.quote(path)}", os.makedirs, path, exist_ok=True)

@@ -1,0 +1,153 @@
+"""Volumes: named and anonymous volumes are btrfs subvolumes; bind mounts and tmpfs are records.
+
+volumes/<name>/        the volume's data (a subvolume)
+volumes/<name>.json    {"Name", "CreatedAt", "Labels", "Anonymous"}
+A container's mounts are in its record ("Mounts"); init.py mounts them before pivot_root.
+"""
+import os
+import re
+
+from . import BockerError, fmt, shell, store
+
+NAME_RE = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]+")
+
+
+def path(cfg, name):
+    return cfg.path("volumes", name)
+
+
+def exists(cfg, name):
+    return os.path.exists(path(cfg, name) + ".json")
+
+
+def create(cfg, name=None, labels=None, anonymous=False):
+    """Make a volume (idempotent for an existing name); returns its name."""
+    name = name or os.urandom(32).hex()
+    if not NAME_RE.fullmatch(name):
+        raise BockerError(f'"{name}" includes invalid characters for a local volume name, '
+                          f'only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed')
+    if exists(cfg, name):
+        return name
+    store.create_subvolume(path(cfg, name))
+    store.write_json(path(cfg, name) + ".json", {"Name": name, "CreatedAt": fmt.now_iso(),
+                                                "Labels": labels or {}, "Anonymous": anonymous})
+    return name
+
+
+def info(cfg, name):
+    try:
+        meta = store.read_json(path(cfg, name) + ".json")
+    except FileNotFoundError:
+        raise BockerError(f"get {name}: no such volume")
+    return {"CreatedAt": meta["CreatedAt"], "Driver": "local", "Labels": meta.get("Labels") or {},
+            "Mountpoint": path(cfg, name), "Name": name, "Options": None, "Scope": "local",
+            "Anonymous": meta.get("Anonymous", False)}
+
+
+def names(cfg):
+    return sorted(n[:-5] for n in os.listdir(cfg.path("volumes")) if n.endswith(".json"))
+
+
+def users(cfg, name):
+    """Ids of the containers whose records mount this volume."""
+    from . import containers
+    return [rec["Id"] for rec in containers.all_records(cfg)
+            if any(m.get("Name") == name for m in rec.get("Mounts") or [])]
+
+
+def remove(cfg, name, force=False):
+    if not exists(cfg, name):
+        if force:
+            return
+        raise BockerError(f"get {name}: no such volume")
+    used = users(cfg, name)
+    if used:
+        raise BockerError(f"remove {name}: volume is in use - [{', '.join(u[:12] for u in used)}]")
+    store.delete_subvolume(path(cfg, name))
+    shell.do(f"rm -f {shell.quote(path(cfg, name) + '.json')}", os.unlink, path(cfg, name) + ".json")
+
+
+def prune(cfg, all_=False):
+    """Remove unused volumes: anonymous ones, or all with all_."""
+    removed = []
+    for name in names(cfg):
+        if (all_ or info(cfg, name)["Anonymous"]) and not users(cfg, name):
+            remove(cfg, name)
+            removed.append(name)
+    return removed
+
+
+def _mode(options):
+    rw = True
+    for o in options:
+        if o == "ro":
+            rw = False
+        elif o not in ("rw", "z", "Z", "rprivate", "private", ""):
+            raise BockerError(f"invalid mode: {o}")
+    return rw
+
+
+def parse_spec(cfg, spec):
+    """-v HOST:CTR[:ro], -v NAME:CTR[:ro], -v CTR (anonymous) -> a mount record (volumes not made yet)."""
+    parts = spec.split(":")
+    if len(parts) == 1:
+        src, dst, options = None, parts[0], []
+    else:
+        src, dst, options = parts[0], parts[1], parts[2:]
+    if not dst.startswith("/"):
+        raise BockerError(f"invalid volume specification: '{spec}': the container path must be absolute")
+    rw = _mode(options)
+    if src is None:
+        return {"Type": "volume", "Name": None, "Source": "", "Destination": dst, "RW": rw, "Anonymous": True}
+    if src.startswith("/"):
+        if not os.path.exists(src):
+            raise BockerError(f"invalid mount config for type \"bind\": bind source path does not exist: {src}")
+        return {"Type": "bind", "Source": os.path.realpath(src), "Destination": dst, "RW": rw}
+    if src.startswith(".") or "/" in src:
+        raise BockerError(f"invalid volume specification: '{spec}': a host path must be absolute")
+    if not NAME_RE.fullmatch(src):
+        raise BockerError(f"invalid volume name: {src}")
+    return {"Type": "volume", "Name": src, "Source": path(cfg, src), "Destination": dst, "RW": rw,
+            "Anonymous": False}
+
+
+def plan(cfg, opts, image_cfg):
+    """The container's mounts: -v, --volumes-from, --tmpfs and the image's VOLUMEs."""
+    from . import containers
+    mounts = [parse_spec(cfg, v) for v in opts.get("volumes") or []]
+    for ref in opts.get("volumes_from") or []:
+        cref, _, mode = ref.partition(":")
+        other = containers.load(cfg, containers.resolve(cfg, cref))
+        for m in other.get("Mounts") or []:
+            if m["Type"] != "tmpfs":
+                mounts.append(dict(m, RW=m["RW"] and mode != "ro"))
+    for t in opts.get("tmpfs") or []:
+        dst, _, options = t.partition(":")
+        if not dst.startswith("/"):
+            raise BockerError(f"invalid tmpfs mount: {t}: the path must be absolute")
+        mounts.append({"Type": "tmpfs", "Source": "", "Destination": dst, "RW": True, "Options": options})
+    taken = {m["Destination"] for m in mounts}
+    for dst in (image_cfg.get("Volumes") or {}):
+        if dst not in taken:
+            mounts.append({"Type": "volume", "Name": None, "Source": "", "Destination": dst, "RW": True,
+                           "Anonymous": True})
+    dests = [m["Destination"].rstrip("/") for m in mounts]
+    if len(set(dests)) != len(dests):
+        raise BockerError("duplicate mount point in the volumes given")
+    return mounts
+
+
+def materialize(cfg, mounts, rootfs, undo):
+    """Create missing volumes; copy the image's content into a new (empty) volume, as docker does."""
+    from .init import inside
+    for m in mounts:
+        if m["Type"] != "volume":
+            continue
+        new = m["Name"] is None or not exists(cfg, m["Name"])
+        m["Name"] = create(cfg, m["Name"], anonymous=m["Anonymous"])
+        m["Source"] = path(cfg, m["Name"])
+        if new:
+            undo.append(lambda n=m["Name"]: remove(cfg, n, force=True))
+            content = inside(rootfs, m["Destination"])
+            if os.path.isdir(content) and os.listdir(content):
+                shell.run(["cp", "-a", "--reflink=auto", content + "/.", m["Source"]])
