@@ -29,6 +29,7 @@ FORMAT = arg("--format", help="json, or a jq filter applied to each item")
 RUN_ARGS = (
     arg("-d", "--detach", action="store_true", help="run in the background, print the id"),
     arg("-i", "--interactive", action="store_true", help="keep stdin open"),
+    arg("-t", "--tty", action="store_true", help="allocate a pseudo-terminal"),
     arg("-e", "--env", action="append", default=[], metavar="KEY=VALUE", help="set an environment variable"),
     arg("-w", "--workdir", help="working directory inside the container"),
     arg("-u", "--user", help="USER[:GROUP] (name or number)"),
@@ -62,6 +63,7 @@ def _run_options(a):
             "pids_limit": a.pids_limit if a.pids_limit and a.pids_limit > 0 else 0,
             "labels": dict(l.partition("=")[::2] for l in a.label),
             "volumes": a.volume, "volumes_from": a.volumes_from, "tmpfs": a.tmpfs,
+            "tty": a.tty, "interactive": a.interactive,
             "command": a.command}
 
 
@@ -327,6 +329,7 @@ def cmd_unpause(cfg, a):
 
 @verb("exec", arg("-d", "--detach", action="store_true", help="run in the background"),
       arg("-i", "--interactive", action="store_true", help="keep stdin open"),
+      arg("-t", "--tty", action="store_true", help="allocate a pseudo-terminal"),
       arg("-e", "--env", action="append", default=[], metavar="KEY=VALUE", help="set an environment variable"),
       arg("-w", "--workdir", help="working directory (default: the container's)"),
       arg("-u", "--user", help="USER[:GROUP]"),
@@ -337,7 +340,7 @@ def cmd_exec(cfg, a):
     if not a.command:
         raise BockerError("exec needs a command")
     return containers.exec_in(cfg, a.container, a.command, a.workdir, a.user, a.env,
-                              interactive=a.interactive, detach=a.detach)
+                              interactive=a.interactive, detach=a.detach, tty=a.tty)
 
 
 @verb("_exited", arg("container"))

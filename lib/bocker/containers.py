@@ -113,6 +113,8 @@ def make_record(cfg, cid, name, image_id, ref, opts):
         env = images.DEFAULT_ENV + env
     hostname = opts.get("hostname") or cid[:12]
     env.append(f"HOSTNAME={hostname}")
+    if opts.get("tty"):
+        env.append("TERM=xterm")
     for item in opts.get("env") or []:
         key = item.partition("=")[0]
         if "=" not in item:  # -e NAME takes the value from bocker's environment, like docker
@@ -134,6 +136,7 @@ def make_record(cfg, cid, name, image_id, ref, opts):
                   "FinishedAt": "0001-01-01T00:00:00Z"},
         "Image": image_id,
         "Config": {"Hostname": hostname, "User": opts.get("user") or image_cfg.get("User") or "",
+                   "Tty": bool(opts.get("tty")), "OpenStdin": bool(opts.get("interactive")),
                    "Env": env, "Cmd": cmd, "Entrypoint": entrypoint, "Image": ref,
                    "WorkingDir": opts.get("workdir") or image_cfg.get("WorkingDir") or "",
                    "Labels": dict(image_cfg.get("Labels") or {}, **(opts.get("labels") or {}))},
@@ -313,17 +316,41 @@ def attach(cfg, rec, handle):
 def run_foreground(cfg, rec, interactive=False):
     """start + attach, as `bocker run` without -d (and `start -a`)."""
     import subprocess
+    if rec["Config"].get("Tty") and not shell.dry_run:
+        from . import terminal
+        master, slave = terminal.open_pty()
+        try:
+            handle = start(cfg, rec, stdin=slave, stdout=slave, stderr=slave)
+        finally:
+            os.close(slave)
+        with shell.step("run"):
+            code = runtime.exit_code(terminal.relay(master, handle.proc,
+                                                    cdir(cfg, rec["Id"], "container.log"), interactive))
+        with store.lock(cdir(cfg, rec["Id"], ".lock")):
+            record_exit(cfg, rec, code)
+        return code
     pipe = None if shell.dry_run else subprocess.PIPE
     handle = start(cfg, rec, stdin=None if interactive else subprocess.DEVNULL, stdout=pipe, stderr=pipe)
     return attach(cfg, rec, handle)
 
 
 def run_detached(cfg, rec):
-    """start with a monitor: output to the log only; returns at once."""
+    """start with a monitor: output to the log only; returns at once.
+    With -t, a forked copier holds the pty and writes its output to the log."""
     if shell.dry_run:
         return start(cfg, rec, detach=True)
     import subprocess
-    with open(cdir(cfg, rec["Id"], "container.log"), "ab") as log:
+    log_path = cdir(cfg, rec["Id"], "container.log")
+    if rec["Config"].get("Tty"):
+        from . import terminal
+        master, slave = terminal.open_pty()
+        try:
+            start(cfg, rec, stdin=slave, stdout=slave, stderr=slave, detach=True)
+        finally:
+            os.close(slave)
+        terminal.keep_logging(master, log_path)
+        return
+    with open(log_path, "ab") as log:
         start(cfg, rec, stdin=subprocess.DEVNULL, stdout=log, stderr=log, detach=True)
 
 
@@ -421,7 +448,7 @@ def pause(cfg, ref, frozen=True):
         save(cfg, rec)
 
 
-def exec_in(cfg, ref, command, workdir=None, user=None, env=(), interactive=False, detach=False):
+def exec_in(cfg, ref, command, workdir=None, user=None, env=(), interactive=False, detach=False, tty=False):
     """Run a command inside a running container; returns its exit code."""
     import subprocess
     rec = running_record(cfg, ref)
@@ -436,8 +463,19 @@ def exec_in(cfg, ref, command, workdir=None, user=None, env=(), interactive=Fals
                 continue
             item = f"{key}={os.environ[key]}"
         merged = [e for e in merged if e.partition("=")[0] != key] + [item]
-    argv = runtime.exec_argv(cfg, rec, command, workdir or c.get("WorkingDir"), user or c.get("User"), merged)
+    if tty:
+        merged.append("TERM=xterm")
+    argv = runtime.exec_argv(cfg, rec, command, workdir or c.get("WorkingDir"), user or c.get("User"),
+                             merged, tty=tty and not detach)
     runtime.trace_init(argv)
+    if tty and not detach and not shell.dry_run:
+        from . import terminal
+        master, slave = terminal.open_pty()
+        try:
+            proc = shell.spawn(argv, "exec", stdin=slave, stdout=slave, stderr=slave, start_new_session=True)
+        finally:
+            os.close(slave)
+        return runtime.exit_code(terminal.relay(master, proc, os.devnull, interactive))
     if detach:
         shell.spawn(argv, "exec", stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                     stderr=subprocess.DEVNULL, start_new_session=True)

@@ -86,6 +86,8 @@ def steps(opts, command):
         (f"mount -t tmpfs -o mode=755 tmpfs {root}/dev && mknod {root}/dev/null c 1 3 ...",
          lambda: make_dev(root)),
     ]
+    if opts.get("tty"):
+        out.append((f"mount --bind $(tty) {root}/dev/console", lambda: bind_console(root)))
     for spec in opts["volume"]:
         src, dst, mode = (spec.split(":") + ["rw"])[:3]
         out.append((f"mount --bind {src} {root}{dst}" + (" && mount -o remount,bind,ro " + root + dst
@@ -106,9 +108,18 @@ def steps(opts, command):
     return out + final_steps(opts, command)
 
 
+def controlling_tty():
+    """-t: a session of our own with the pty (stdin) as controlling terminal, so that Ctrl-C
+    and job control reach the container's processes."""
+    os.setsid()
+    _check(libc.ioctl(0, 0x540E, 0), "TIOCSCTTY")  # TIOCSCTTY
+
+
 def final_steps(opts, command):
     caps = ",".join("+" + c for c in DEFAULT_CAPS)
-    return [
+    tty = [("setsid --ctty  # the pty becomes the controlling terminal", controlling_tty)] \
+        if opts.get("tty") else []
+    return tty + [
         (f"setpriv --bounding-set -all,{caps} --no-new-privs",
          lambda: drop_privileges()),
         (f"setpriv --reuid/--regid {opts.get('user') or '0'}  # the container's user",
@@ -180,6 +191,11 @@ def make_dev(root):
           "newinstance,ptmxmode=0666,mode=0620,gid=5")
     mount("shm", f"{dev}/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=65536k")
     mount("mqueue", f"{dev}/mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+
+
+def bind_console(root):
+    open(f"{root}/dev/console", "a").close()
+    mount(os.ttyname(0), f"{root}/dev/console", None, MS_BIND)
 
 
 def bind_volume(root, src, dst, mode):

@@ -39,11 +39,11 @@ def init_options(rec, rootfs):
             opts += ["--tmpfs", m["Destination"] + (":" + m["Options"] if m.get("Options") else "")]
         else:
             opts += ["--volume", f"{m['Source']}:{m['Destination']}:{'rw' if m['RW'] else 'ro'}"]
-    return opts + process_options(cfg.get("WorkingDir"), cfg.get("User"), cfg["Env"])
+    return opts + process_options(cfg.get("WorkingDir"), cfg.get("User"), cfg["Env"], cfg.get("Tty"))
 
 
-def process_options(workdir, user, env):
-    opts = []
+def process_options(workdir, user, env, tty=False):
+    opts = ["--tty", "1"] if tty else []
     if workdir:
         opts += ["--workdir", workdir]
     if user:
@@ -127,7 +127,7 @@ def launch(cfg, rec, rootfs, sync_dir, stdin=None, stdout=None, stderr=None, mon
     return Launch(proc, int(line), go_w, argv)
 
 
-def exec_argv(cfg, rec, command, workdir, user, env):
+def exec_argv(cfg, rec, command, workdir, user, env, tty=False):
     """`bocker exec`: join the cgroup and namespaces; init.py joins the mounts, drops privileges."""
     pid = rec["State"]["Pid"]
     ns = ["--uts", "--ipc", "--pid"]
@@ -136,7 +136,7 @@ def exec_argv(cfg, rec, command, workdir, user, env):
     if os.path.exists("/proc/self/ns/cgroup"):
         ns.append("--cgroup")
     return (cgroups.launcher(cfg, rec["Id"]) + ["nsenter", f"--target={pid}"] + ns +
-            [PYTHON, "-I", "-S", INIT, "--enter", str(pid)] + process_options(workdir, user, env) +
+            [PYTHON, "-I", "-S", INIT, "--enter", str(pid)] + process_options(workdir, user, env, tty) +
             ["--"] + list(command))
 
 
