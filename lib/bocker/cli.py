@@ -47,15 +47,19 @@ RUN_ARGS = (
     arg("--volumes-from", action="append", default=[], metavar="CONTAINER[:ro]",
         help="mount the volumes of another container"),
     arg("--tmpfs", action="append", default=[], metavar="DST[:OPTIONS]", help="mount a tmpfs"),
+    arg("-p", "--publish", action="append", default=[], metavar="[IP:]HOST:CONTAINER[/PROTO]",
+        help="publish a container port on the host (DNAT)"),
     arg("image", help="image name[:tag] or id"),
     arg("command", nargs="...", help="command and arguments (default: the image's CMD)"),
 )
 
 
 def _run_options(a):
-    from . import cgroups
+    from . import cgroups, network
     if a.network not in ("bridge", "none", "host"):
         raise BockerError(f"network {a.network} not found (bridge, none or host)")
+    if a.publish and a.network != "bridge":
+        raise BockerError("published ports need the bridge network")
     return {"name": a.name, "env": a.env, "workdir": a.workdir, "user": a.user, "rm": a.rm,
             "hostname": a.hostname, "entrypoint": a.entrypoint, "network": a.network,
             "memory": cgroups.parse_memory(a.memory) if a.memory else 0,
@@ -64,6 +68,7 @@ def _run_options(a):
             "labels": dict(l.partition("=")[::2] for l in a.label),
             "volumes": a.volume, "volumes_from": a.volumes_from, "tmpfs": a.tmpfs,
             "tty": a.tty, "interactive": a.interactive,
+            "ports": [network.parse_port(p) for p in a.publish],
             "command": a.command}
 
 

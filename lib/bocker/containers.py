@@ -143,7 +143,8 @@ def make_record(cfg, cid, name, image_id, ref, opts):
         "HostConfig": {"NetworkMode": opts.get("network") or "bridge",
                        "Memory": opts.get("memory") or 0,
                        "NanoCpus": int((opts.get("cpus") or 0) * 1e9),
-                       "PidsLimit": opts.get("pids_limit") or 0, "AutoRemove": bool(opts.get("rm"))},
+                       "PidsLimit": opts.get("pids_limit") or 0, "AutoRemove": bool(opts.get("rm")),
+                       "PortBindings": opts.get("ports") or []},
         "NetworkSettings": {"IPAddress": "", "Gateway": "", "IPPrefixLen": 0, "Ports": {}},
         "Mounts": [],
         "LogPath": cdir(cfg, cid, "container.log"),
@@ -239,6 +240,10 @@ def start(cfg, rec, stdin=None, stdout=None, stderr=None, detach=False):
                 undo.append(lambda: network.release(cfg, cid))
                 rec["NetworkSettings"].update(IPAddress=ip, Gateway=str(network.gateway(cfg)),
                                               IPPrefixLen=network.subnet(cfg).prefixlen)
+                ports = rec["HostConfig"].get("PortBindings") or []
+                _check_ports_free(cfg, rec)
+                network.publish(cfg, ports, ip)
+                undo.append(lambda: network.unpublish(cfg, ports, ip))
             network.write_etc(rootfs, rec["Config"]["Hostname"], ip, mode)
         with shell.step("cgroup", "cgroup: the container's own, with its limits"):
             hc = rec["HostConfig"]
@@ -272,6 +277,30 @@ def start(cfg, rec, stdin=None, stdout=None, stderr=None, detach=False):
     return handle
 
 
+def _check_ports_free(cfg, rec):
+    """A host port goes to one running container at a time."""
+    mine = {(p["HostPort"], p["Proto"]) for p in rec["HostConfig"].get("PortBindings") or []}
+    if not mine:
+        return
+    for other in all_records(cfg):
+        if other["Id"] != rec["Id"] and state(cfg, other)["Status"] in ("running", "paused"):
+            for p in other["HostConfig"].get("PortBindings") or []:
+                if (p["HostPort"], p["Proto"]) in mine:
+                    raise BockerError(f"Bind for {p['HostIp']}:{p['HostPort']} failed: "
+                                      f"port is already allocated")
+
+
+def _release_network(cfg, rec):
+    """Give back the address and remove the port rules (the netns went with the process)."""
+    from . import network
+    if rec["HostConfig"]["NetworkMode"] != "bridge":
+        return
+    ip = rec["NetworkSettings"].get("IPAddress")
+    if ip and rec["HostConfig"].get("PortBindings"):
+        network.unpublish(cfg, rec["HostConfig"]["PortBindings"], ip)
+    network.release(cfg, rec["Id"])
+
+
 def record_exit(cfg, rec, code):
     """After the container's PID 1 exited: record code and time, release its cgroup and address.
     Idempotent: the monitor, `stop` and `rm` may all get here."""
@@ -280,8 +309,7 @@ def record_exit(cfg, rec, code):
     with shell.step("teardown", "teardown: the netns (and eth0 with it) died with the container"):
         oom = cgroups.oom_killed(cfg, cid)
         cgroups.delete(cfg, cid)
-        if rec["HostConfig"]["NetworkMode"] == "bridge":
-            network.release(cfg, cid)
+        _release_network(cfg, rec)
         if not shell.dry_run and rec["State"]["Status"] in ("running", "paused"):
             rec["State"].update(Status="exited", Running=False, Paused=False, Pid=0, ExitCode=code,
                                 OOMKilled=oom, FinishedAt=fmt.now_iso())
@@ -519,9 +547,9 @@ def remove_record(cfg, rec, force=False, released=False, volumes=False):
             raise BockerError(f"cannot remove container {rec['Name'][1:]}: container is running: "
                               f"stop the container before removing or force remove")
         kill(cfg, rec)
-    if not released:
+    if not released and rec["State"]["Status"] in ("running", "paused"):
         cgroups.delete(cfg, cid)
-        network.release(cfg, cid)
+        _release_network(cfg, rec)
     rootfs = cdir(cfg, cid, "rootfs")
     if shell.dry_run or os.path.exists(rootfs):
         store.delete_subvolume(rootfs)
@@ -581,6 +609,7 @@ def _image_id_or_none(cfg, ref):
 
 def ps_rows(cfg, all_=False, filters=None):
     """One dict per container with docker ps's fields, newest first."""
+    from . import network
     rows = []
     for rec in all_records(cfg):
         st = state(cfg, rec)
@@ -593,7 +622,8 @@ def ps_rows(cfg, all_=False, filters=None):
         rows.append({"ID": rec["Id"], "Image": rec["Config"]["Image"], "Command": command,
                      "CreatedAt": rec["Created"], "RunningFor": fmt.ago(rec["Created"]),
                      "State": st["Status"], "Status": status_text(st),
-                     "Ports": "", "Names": rec["Name"][1:], "Labels": rec["Config"].get("Labels") or {}})
+                     "Ports": network.ports_text(rec["HostConfig"].get("PortBindings"))
+                     if st["Status"] in ("running", "paused") else "", "Names": rec["Name"][1:], "Labels": rec["Config"].get("Labels") or {}})
     rows.sort(key=lambda r: r["CreatedAt"], reverse=True)
     return rows
 

@@ -49,8 +49,11 @@ def _chains(cfg):
     net = str(subnet(cfg))
     br = cfg.bridge
     return [
+        # out to the world from the subnet; and published ports reached from the host's
+        # loopback (127.0.0.1:PORT), whose replies must come back through the host
         ("nat", cfg.post_chain, [("POSTROUTING",)],
-         [("-s", net, "!", "-o", br, "-j", "MASQUERADE")]),
+         [("-s", net, "!", "-o", br, "-j", "MASQUERADE"),
+          ("-s", "127.0.0.0/8", "-o", br, "-j", "MASQUERADE")]),
         ("nat", cfg.nat_chain, [("PREROUTING", "-m", "addrtype", "--dst-type", "LOCAL"),
                                 ("OUTPUT", "-m", "addrtype", "--dst-type", "LOCAL")], []),
         ("filter", cfg.fwd_chain, [("FORWARD",)],
@@ -66,6 +69,8 @@ def setup(cfg):
             f"link add {cfg.bridge} type bridge\n"
             f"addr add {gateway(cfg)}/{prefix} dev {cfg.bridge}\n"
             f"link set {cfg.bridge} up\n"))
+        # let DNAT'ed loopback traffic (-p from 127.0.0.1) be routed to the bridge
+        shell.run(["sysctl", "-q", "-w", f"net.ipv4.conf.{cfg.bridge}.route_localnet=1"])
     with open("/proc/sys/net/ipv4/ip_forward") as f:
         if f.read().strip() != "1":
             shell.run(["sysctl", "-q", "-w", "net.ipv4.ip_forward=1"])
@@ -190,3 +195,67 @@ def write_etc(rootfs, hostname, ip, mode):
         shell.write_file(os.path.join(etc, "hosts"), hosts_file(hostname, ip))
     shell.write_file(os.path.join(etc, "hostname"), hostname + "\n")
     shell.write_file(os.path.join(etc, "resolv.conf"), resolv_conf())
+
+
+# --- published ports: -p [HOST_IP:]HOST_PORT:CONTAINER_PORT[/PROTO] as DNAT rules ---------
+
+def parse_port(spec):
+    """'8080:80', '127.0.0.1:8080:80/udp', '80' (a free host port is chosen) -> dict."""
+    text, _, proto = spec.partition("/")
+    proto = proto or "tcp"
+    if proto not in ("tcp", "udp"):
+        raise BockerError(f"invalid protocol in port spec: {spec}")
+    parts = text.split(":")
+    if len(parts) == 3:
+        host_ip, host_port, ctr_port = parts
+    elif len(parts) == 2:
+        host_ip, (host_port, ctr_port) = "", parts
+    elif len(parts) == 1:
+        host_ip, host_port, ctr_port = "", "", parts[0]
+    else:
+        raise BockerError(f"invalid port spec: {spec}")
+    try:
+        ctr = int(ctr_port)
+        host = int(host_port) if host_port else free_port(proto)
+        if host_ip:
+            ipaddress.ip_address(host_ip)
+    except ValueError:
+        raise BockerError(f"invalid port spec: {spec}")
+    if not (0 < ctr < 65536 and 0 < host < 65536):
+        raise BockerError(f"invalid port number in {spec}")
+    return {"HostIp": host_ip or "0.0.0.0", "HostPort": str(host), "ContainerPort": ctr, "Proto": proto}
+
+
+def free_port(proto):
+    import socket
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM if proto == "tcp" else socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _dnat_rule(p, ip):
+    dest = [] if p["HostIp"] == "0.0.0.0" else ["-d", p["HostIp"]]
+    return [*dest, "-p", p["Proto"], "--dport", p["HostPort"], "-j", "DNAT",
+            "--to-destination", f"{ip}:{p['ContainerPort']}"]
+
+
+def publish(cfg, ports, ip):
+    """Add a DNAT rule per published port to bocker's chain (from outside and from the host)."""
+    done = []
+    try:
+        for p in ports:
+            _iptables("-A", cfg.nat_chain, *_dnat_rule(p, ip))
+            done.append(p)
+    except BaseException:
+        unpublish(cfg, done, ip)
+        raise
+
+
+def unpublish(cfg, ports, ip):
+    for p in ports:
+        _iptables("-D", cfg.nat_chain, *_dnat_rule(p, ip), check=False)
+
+
+def ports_text(ports):
+    """docker ps's PORTS column: 0.0.0.0:8080->80/tcp."""
+    return ", ".join(f"{p['HostIp']}:{p['HostPort']}->{p['ContainerPort']}/{p['Proto']}" for p in ports or [])
