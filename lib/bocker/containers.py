@@ -261,7 +261,7 @@ def start(cfg, rec, stdin=None, stdout=None, stderr=None, detach=False):
             undo.append(handle.abort)
         if mode == "bridge":
             with shell.step("veth", "veth pair: one end on the bridge, eth0 made inside the netns"):
-                network.attach(cfg, cid, handle.pid, ip)
+                network.attach(cfg, cid, handle.pid)
         if not shell.dry_run:  # a dry-run script leaves the record as created
             rec["State"].update(Status="running", Running=True, Paused=False, Pid=handle.pid,
                                 ExitCode=0, OOMKilled=False, StartedAt=fmt.now_iso(),

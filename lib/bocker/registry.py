@@ -101,6 +101,16 @@ class Reference:
             return repo
         return f"{self.registry}/{self.repository}"
 
+    @property
+    def full(self):
+        """docker.io/library/alpine:3.20, as docker prints it after a pull."""
+        s = f"{self.registry}/{self.repository}"
+        if self.tag:
+            s += ":" + self.tag
+        if self.digest:
+            s += "@" + self.digest
+        return s
+
     def __str__(self):
         s = self.name
         if self.tag:
@@ -302,12 +312,7 @@ class Client:
         """Answer a 401 challenge; False when there is nothing more to try."""
         scheme, params = _parse_challenge(response.headers.get("WWW-Authenticate", ""))
         if scheme == "bearer":
-            if scope in self.tokens and not self.creds:
-                return False
-            if scope in self.tokens and self.tokens.get(scope + "#tried"):
-                return False
             self._get_token(params, scope)
-            self.tokens[scope + "#tried"] = "1"
             return True
         if scheme == "basic":
             if not self.creds:

@@ -34,6 +34,9 @@ def init_options(rec, rootfs):
         opts += ["--cgroupns", "private"]
     if rec["HostConfig"]["NetworkMode"] != "host":
         opts += ["--hostname", cfg["Hostname"], "--lo", "up"]
+    net = rec["NetworkSettings"]
+    if rec["HostConfig"]["NetworkMode"] == "bridge" and net.get("IPAddress"):
+        opts += ["--ip", f"{net['IPAddress']}/{net['IPPrefixLen']}", "--gateway", net["Gateway"]]
     for m in rec.get("Mounts") or []:
         if m["Type"] == "tmpfs":
             opts += ["--tmpfs", m["Destination"] + (":" + m["Options"] if m.get("Options") else "")]
