@@ -85,12 +85,14 @@ def status_text(st):
 # --- create -----------------------------------------------------------------------------
 
 def _new_name(cfg):
-    import random
-    for _ in range(100):
-        name = f"{random.choice(ADJECTIVES)}_{random.choice(NAMES)}"
+    """docker-style adjective_scientist, with a number once those run out."""
+    def pick(words):
+        return words[int.from_bytes(os.urandom(2), "little") % len(words)]
+    for attempt in range(200):
+        name = f"{pick(ADJECTIVES)}_{pick(NAMES)}" + (str(attempt) if attempt >= 100 else "")
         if not os.path.lexists(cfg.path("names", name)):
             return name
-    return f"{random.choice(ADJECTIVES)}_{random.choice(NAMES)}{random.randrange(1000)}"
+    return "c_" + os.urandom(6).hex()
 
 
 def _claim_name(cfg, name, cid):

@@ -10,7 +10,7 @@ veth directly inside the container's network namespace (/proc/PID/ns/net) before
 import os
 import signal
 
-from . import BockerError, cgroups, init, shell
+from . import BockerError, cgroups, shell
 
 PYTHON = "/usr/bin/python3"
 INIT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "init.py")
@@ -147,6 +147,7 @@ def trace_init(argv):
     """Show what init.py does inside the container, step by step, as shell lines."""
     if not (shell.trace or shell.dry_run):
         return
+    from . import init  # only for the trace: it loads ctypes
     opts, command = init.parse(argv[argv.index(INIT) + 1:])
     shell.comment("inside the container, init.py now does:")
     for line, _ in init.steps(opts, [shell.quote(c) for c in command]):

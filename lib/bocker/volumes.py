@@ -139,10 +139,10 @@ def plan(cfg, opts, image_cfg):
 
 def materialize(cfg, mounts, rootfs, undo):
     """Create missing volumes; copy the image's content into a new (empty) volume, as docker does."""
-    from .init import inside
     for m in mounts:
         if m["Type"] != "volume":
             continue
+        from .init import inside
         new = m["Name"] is None or not exists(cfg, m["Name"])
         m["Name"] = create(cfg, m["Name"], anonymous=m["Anonymous"])
         m["Source"] = path(cfg, m["Name"])
