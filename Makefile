@@ -3,7 +3,8 @@ SHELL := /bin/bash
 PYTHON := /usr/bin/python3
 VENV := .venv
 APT_PACKAGES := btrfs-progs iptables iproute2 cgroup-tools util-linux busybox-static \
-	bats bats-assert bats-support python3-btrfsutil python3-venv jq
+	bats bats-assert bats-support python3-btrfsutil python3-venv jq \
+	docker-registry skopeo zstd apache2-utils python3-jwt
 BOCKER := ./bocker.py
 
 .PHONY: deps demo test bench lint clean docs install

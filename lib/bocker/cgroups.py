@@ -38,7 +38,7 @@ def parse_cpus(text):
         value = float(text)
     except ValueError:
         raise BockerError(f"invalid --cpus value: {text!r}")
-    if value <= 0 or value > (os.cpu_count() or 1):
+    if not value > 0 or value > (os.cpu_count() or 1):  # (`not >` also refuses nan)
         raise BockerError(f"range of CPUs is from 0.01 to {os.cpu_count()}.00, as there are only "
                           f"{os.cpu_count()} CPUs available")
     return value

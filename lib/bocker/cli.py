@@ -54,6 +54,18 @@ RUN_ARGS = (
 )
 
 
+def _image_or_pull(cfg, ref):
+    """The image's id; pulled first when it is not in the store (docker's behaviour)."""
+    from . import images, shell, transfer
+    try:
+        return images.resolve(cfg, ref)
+    except BockerError:
+        if shell.dry_run:
+            raise
+    sys.stderr.write(f"Unable to find image '{images.normalize(ref)}' locally\n")
+    return transfer.pull(cfg, ref, quiet=False)
+
+
 def _run_options(a):
     from . import cgroups, network
     if a.network not in ("bridge", "none", "host"):
@@ -116,7 +128,8 @@ def cmd_init(cfg, a):
 
 
 @verb("images", arg("-q", "--quiet", action="store_true", help="only image ids"),
-      arg("--no-trunc", action="store_true", help="full ids"), FORMAT)
+      arg("--no-trunc", action="store_true", help="full ids"),
+      arg("--digests", action="store_true", help="show repository digests"), FORMAT)
 def cmd_images(cfg, a):
     """List images: REPOSITORY TAG IMAGE ID CREATED SIZE."""
     from . import fmt, images
@@ -129,6 +142,10 @@ def cmd_images(cfg, a):
                 print(r["Id"] if a.no_trunc else r["ID"])
     elif a.format:
         fmt.emit(rows, a.format)
+    elif a.digests:
+        fmt.table(["REPOSITORY", "TAG", "DIGEST", "IMAGE ID", "CREATED", "SIZE"],
+                  [[r["Repository"], r["Tag"], r["Digest"], r["Id"] if a.no_trunc else r["ID"],
+                    r["CreatedSince"], fmt.human_size(r["Size"])] for r in rows])
     else:
         fmt.table(["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"],
                   [[r["Repository"], r["Tag"], r["Id"] if a.no_trunc else r["ID"], r["CreatedSince"],
@@ -146,7 +163,7 @@ def cmd_tag(cfg, a):
       arg("image", nargs="+", help="images to remove"))
 def cmd_rmi(cfg, a):
     """Remove images (refused while a container uses one, unless -f)."""
-    from . import images
+    from . import images, transfer
     failed = False
     for ref in a.image:
         try:
@@ -155,6 +172,7 @@ def cmd_rmi(cfg, a):
         except BockerError as e:
             print(f"bocker: {e}", file=sys.stderr)
             failed = True
+    transfer.prune_layers(cfg)  # pulled layers no image needs any more
     return 1 if failed else 0
 
 
@@ -211,7 +229,9 @@ def cmd_run(cfg, a):
     The exit code is the command's own; 125 for bocker errors, 126/127 when the command
     cannot be run or is not found."""
     from . import containers, shell
-    rec = containers.create(cfg, a.image, _run_options(a))
+    opts = _run_options(a)
+    _image_or_pull(cfg, a.image)
+    rec = containers.create(cfg, a.image, opts)
     if a.detach:
         try:
             containers.run_detached(cfg, rec)
@@ -236,8 +256,9 @@ def cmd_run(cfg, a):
 def cmd_create(cfg, a):
     """Create a container (snapshot and record) without starting it; prints its id."""
     from . import containers
-    a.detach = False
-    print(containers.create(cfg, a.image, _run_options(a))["Id"])
+    opts = _run_options(a)
+    _image_or_pull(cfg, a.image)
+    print(containers.create(cfg, a.image, opts)["Id"])
 
 
 @verb("start", arg("-a", "--attach", action="store_true", help="attach output, exit with its code"),
@@ -415,9 +436,11 @@ def cmd_container_prune(cfg, a):
       arg("-f", "--force", action="store_true", help="do not ask (bocker never asks)"))
 def cmd_image_prune(cfg, a):
     """Remove dangling images (untagged and unused); -a: every unused image."""
-    from . import images
+    from . import images, transfer
     for line in images.prune(cfg, all_=a.all):
         print(line)
+    for chain in transfer.prune_layers(cfg):
+        print(f"Deleted layer: {chain}")
 
 
 @verb("volume create", arg("--label", action="append", default=[], help="KEY=VALUE"),
@@ -599,3 +622,6 @@ def main(argv):
         code = 0
     shell.report_timings()
     return code
+
+
+from . import cli_registry  # noqa: E402,F401 (registers pull, push, save, load, ...: needs `verb` above)

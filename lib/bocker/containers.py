@@ -42,11 +42,9 @@ def resolve(cfg, ref):
     if NAME_RE.fullmatch(ref) and os.path.islink(link):
         return os.readlink(link)
     if re.fullmatch(r"[0-9a-f]+", ref):
-        matches = [c for c in os.listdir(cfg.path("containers")) if c.startswith(ref)]
-        if len(matches) == 1:
-            return matches[0]
-        if len(matches) > 1:
-            raise BockerError(f"multiple containers match '{ref}': use more of the id")
+        cid = store.by_prefix(os.listdir(cfg.path("containers")), ref, "container")
+        if cid:
+            return cid
     raise BockerError(f"No such container: {ref}")
 
 
@@ -672,9 +670,9 @@ def apply_change(config, change):
     elif word == "ENTRYPOINT":
         config["Entrypoint"] = argv()
     elif word == "ENV":
-        pairs = shlex.split(rest)
-        if len(pairs) == 2 and "=" not in pairs[0]:
-            pairs = [f"{pairs[0]}={pairs[1]}"]
+        first, _, value = rest.partition(" ")
+        # `ENV KEY the rest of the line` (old form) or `ENV K1=V1 K2="V 2"`
+        pairs = [f"{first}={value.strip()}"] if "=" not in first else shlex.split(rest)
         for pair in pairs:
             key = pair.partition("=")[0]
             config["Env"] = [e for e in config.get("Env") or [] if e.partition("=")[0] != key] + [pair]

@@ -83,4 +83,5 @@ def emit(objects, fmt, as_array=False):
             for result in program.input_value(value).all():
                 print(result if isinstance(result, str) else json.dumps(result))
     except ValueError as e:
-        raise BockerError(f"invalid --format filter: {e}")
+        message = " ".join(line.strip() for line in str(e).splitlines() if line.strip())
+        raise BockerError(f"invalid --format filter: {message}")

@@ -25,9 +25,16 @@ def normalize(ref):
     return ref
 
 
+_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+_HOST = r"[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?"
+# docker's reference grammar: [host[:port]/]component[/component...][:tag]
+REF_RE = (rf"(?:{_HOST}(?:\.{_HOST})*(?::[0-9]+)?/)?{_COMPONENT}(?:/{_COMPONENT})*"
+          r"(?::[\w][\w.-]{0,127})?")
+
+
 def valid_ref(ref):
     import re
-    return re.fullmatch(r"[a-z0-9]+([._/:-][a-z0-9]+|__)*(:[\w][\w.-]{0,127})?", ref) is not None
+    return re.fullmatch(REF_RE, ref) is not None
 
 
 def repositories(cfg):
@@ -50,12 +57,10 @@ def resolve(cfg, ref):
     if name in repos:
         return repos[name]
     hexpart = ref[7:] if ref.startswith("sha256:") else ref
-    if len(hexpart) >= 1 and all(c in "0123456789abcdef" for c in hexpart):
-        matches = [i for i in all_ids(cfg) if i.startswith(hexpart)]
-        if len(matches) == 1:
-            return matches[0]
-        if len(matches) > 1:
-            raise BockerError(f"image id prefix '{ref}' is ambiguous")
+    if hexpart and all(c in "0123456789abcdef" for c in hexpart):
+        image_id = store.by_prefix(all_ids(cfg), hexpart, "image")
+        if image_id:
+            return image_id
     raise BockerError(f"No such image: {name}")
 
 
@@ -104,32 +109,52 @@ def dir_size(path):
 
 
 def register(cfg, source, image_config, tag=None, parent=None, move=False, size=None):
-    """Make `source` (a subvolume) an image: read-only snapshot (or the subvolume itself
-    when `move`), its config and its tag. Returns the image id. Rolls back on failure."""
+    """Make `source` (a subvolume) an image with this config (a dict). Returns the image id."""
+    raw = json.dumps(image_config, separators=(",", ":"), sort_keys=True) + "\n"
+    return register_raw(cfg, source, raw.encode(), tag=tag, parent=parent, move=move, size=size)
+
+
+def register_raw(cfg, source, config_bytes, tag=None, parent=None, move=False, size=None, repo_digest=None):
+    """Make `source` (a subvolume) an image: a read-only snapshot (or the subvolume itself when
+    `move`), its config stored byte for byte (its sha256 is the id), its tag. An image that
+    exists already only gains the tag and digest. Rolls back on failure."""
     import hashlib
-    raw = json.dumps(image_config, separators=(",", ":"), sort_keys=True)
-    image_id = hashlib.sha256(raw.encode()).hexdigest()
+    image_id = hashlib.sha256(config_bytes).hexdigest()
     dest = rootfs(cfg, image_id)
-    if os.path.exists(dest):
-        raise BockerError(f"image {image_id[:12]} exists already")
-    try:
+    if os.path.exists(dest + ".json"):
         if move:
-            shell.do(f"mv {shell.quote(source)} {shell.quote(dest)}", os.rename, source, dest)
-            store.set_readonly(dest)
-        else:
-            store.snapshot(source, dest, readonly=True)
-        store.write_json(dest + ".meta.json", {"parent": parent, "size": size})
-        shell.write_file(dest + ".json", raw + "\n", show=False)
-    except BaseException:
-        for p in (dest + ".json", dest + ".meta.json"):
-            if os.path.exists(p):
-                os.unlink(p)
-        if os.path.exists(dest):
-            store.delete_subvolume(dest)
-        raise
+            store.delete_subvolume(source)
+        if repo_digest:
+            add_repo_digest(cfg, image_id, repo_digest)
+    else:
+        try:
+            if move:
+                shell.do(f"mv {shell.quote(source)} {shell.quote(dest)}", os.rename, source, dest)
+                store.set_readonly(dest)
+            else:
+                store.snapshot(source, dest, readonly=True)
+            store.write_json(dest + ".meta.json", {"parent": parent, "size": size,
+                                                   "repo_digests": [repo_digest] if repo_digest else []})
+            shell.write_file(dest + ".json", config_bytes, show=False)
+        except BaseException:
+            for p in (dest + ".json", dest + ".meta.json"):
+                _unlink(p)
+            if os.path.exists(dest):
+                store.delete_subvolume(dest)
+            raise
     if tag:
         add_tag(cfg, image_id, tag)
     return image_id
+
+
+def add_repo_digest(cfg, image_id, repo_digest):
+    """Remember NAME@sha256:... (one per repository) for `images --digests` and `inspect`."""
+    path = rootfs(cfg, image_id) + ".meta.json"
+    m = store.read_json(path, default={"parent": None})
+    digests = m.setdefault("repo_digests", [])
+    name = repo_digest.split("@")[0]
+    digests[:] = [d for d in digests if d.split("@")[0] != name] + [repo_digest]
+    store.write_json(path, m)
 
 
 def add_tag(cfg, image_id, tag):
@@ -179,10 +204,12 @@ def listing(cfg):
     rows = []
     for image_id in all_ids(cfg):
         c = config(cfg, image_id)
+        digests = {d.split("@")[0]: d.split("@")[1] for d in meta(cfg, image_id).get("repo_digests") or []}
         tags = tags_of(cfg, image_id, repos) or ["<none>:<none>"]
         for t in tags:
             repo, _, tag = t.rpartition(":")
             rows.append({"Repository": repo, "Tag": tag, "ID": image_id[:12], "Id": image_id,
+                         "Digest": digests.get(repo, "<none>"),
                          "Created": c.get("created", ""), "CreatedSince": fmt.ago(c.get("created")),
                          "Size": size(cfg, image_id)})
     rows.sort(key=lambda r: r["Created"], reverse=True)

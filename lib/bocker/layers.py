@@ -128,10 +128,11 @@ def decompressed(raw):
 
 
 def compressor(out, kind="gzip", level=None):
-    """A writable stream compressing into `out` (gzip with a zero mtime: reproducible digests)."""
+    """A writable stream compressing into `out` (gzip level 3 with a zero mtime: reproducible digests;
+    level 3 is twice as fast as 6 for ~6% more bytes)."""
     if kind == "gzip":
         import gzip
-        return gzip.GzipFile(fileobj=out, mode="wb", compresslevel=6 if level is None else level, mtime=0)
+        return gzip.GzipFile(fileobj=out, mode="wb", compresslevel=3 if level is None else level, mtime=0)
     if kind == "zstd":
         import zstandard
         return zstandard.ZstdCompressor(level=3 if level is None else level).stream_writer(out, closefd=False)

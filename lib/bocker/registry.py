@@ -355,6 +355,8 @@ class Client:
                 time.sleep(delay)
                 delay *= 2
                 continue
+            if r.status_code in ok:
+                return r
             if r.status_code == 401 and expect_auth and not authed:
                 r.close()
                 authed = True

@@ -171,16 +171,17 @@ def script(line):
 
 def write_file(path, content, mode=None, show=True):
     """Write a file atomically (temp + rename); traced as a heredoc (or a comment if not `show`)."""
-    if show:
+    if isinstance(content, bytes) and (show or dry_run):
+        show = False
+        _emit(f"# write {path} ({len(content)} bytes)")
+    if show or dry_run:
         _emit(_line(["cat"], content, redirect=" > " + quote(path)))
-    elif trace and not dry_run:
+    elif trace:
         _emit(f"# write {path}")
-    elif dry_run:
-        _emit(_line(["cat"], content, redirect=" > " + quote(path)))
     if dry_run:
         return
     tmp = f"{path}.tmp{os.getpid()}"
-    with open(tmp, "w") as f:
+    with open(tmp, "wb" if isinstance(content, bytes) else "w") as f:
         f.write(content)
         if mode is not None:
             os.fchmod(f.fileno(), mode)

@@ -74,6 +74,15 @@ def is_subvolume(path):
         return False
 
 
+def by_prefix(ids, prefix, what):
+    """The one id that starts with `prefix` (ids are accepted by unique prefix, as docker does);
+    None when none does."""
+    matches = [i for i in ids if i.startswith(prefix)]
+    if len(matches) > 1:
+        raise BockerError(f"multiple {what}s match the id prefix '{prefix}': use more of the id")
+    return matches[0] if matches else None
+
+
 def read_json(path, default=None):
     try:
         with open(path) as f:

@@ -31,6 +31,53 @@ LAYER_TYPES = {OCI_LAYER: None, OCI_LAYER_GZIP: "gzip", OCI_LAYER_ZSTD: "zstd", 
                "application/vnd.oci.image.layer.nondistributable.v1.tar": None}
 
 
+_IMAGE_ORDER = ("created", "author", "architecture", "os", "os.version", "os.features", "variant", "config",
+                "rootfs", "history")
+_CONFIG_ORDER = ("User", "ExposedPorts", "Env", "Entrypoint", "Cmd", "Volumes", "WorkingDir", "Labels",
+                 "StopSignal", "ArgsEscaped")
+_HISTORY_ORDER = ("created", "created_by", "author", "comment", "empty_layer")
+
+
+def _go_time(t):
+    """RFC 3339 with trailing fractional zeros dropped, as Go writes times."""
+    if isinstance(t, str) and "." in t and t.endswith("Z"):
+        head, frac = t[:-1].split(".", 1)
+        frac = frac.rstrip("0")
+        return f"{head}.{frac}Z" if frac else head + "Z"
+    return t
+
+
+def _ordered(d, order):
+    out = {k: d[k] for k in order if k in d}
+    out.update((k, d[k]) for k in sorted(d) if k not in out)
+    return out
+
+
+def config_bytes_of(config):
+    """An image config serialised as Go's image-spec structs are (field order, compact, HTML
+    escapes): skopeo/podman re-encode configs that way, so ids survive their round trips."""
+    c = dict(config)
+    if "created" in c:
+        c["created"] = _go_time(c["created"])
+    if isinstance(c.get("config"), dict):
+        c["config"] = _ordered({k: v for k, v in c["config"].items() if v not in (None, "", [], {}, False)},
+                               _CONFIG_ORDER)
+        for k in ("ExposedPorts", "Volumes", "Labels"):      # Go maps: sorted keys
+            if isinstance(c["config"].get(k), dict):
+                c["config"][k] = dict(sorted(c["config"][k].items()))
+    if isinstance(c.get("rootfs"), dict):
+        c["rootfs"] = _ordered(c["rootfs"], ("type", "diff_ids"))
+    if isinstance(c.get("history"), list):
+        c["history"] = [_ordered({k: v for k, v in dict(h, created=_go_time(h.get("created"))).items()
+                                  if v not in (None, "", False)}, _HISTORY_ORDER) for h in c["history"]]
+    c = _ordered({k: v for k, v in c.items() if v not in (None, "") or k in ("architecture", "os")}, _IMAGE_ORDER)
+    text = json.dumps(c, separators=(",", ":"), ensure_ascii=False)
+    for a, b in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"),
+                 ("\u2029", "\\u2029")):
+        text = text.replace(a, b)
+    return text.encode()
+
+
 def _hex(digest):
     return digest.split(":", 1)[1] if ":" in digest else digest
 
@@ -86,7 +133,7 @@ class Progress:
 
     def line(self, text):
         if not self.quiet:
-            self.out.write(text + "\n")
+            self.out.write(("# " if shell.dry_run else "") + text + "\n")
             self.out.flush()
 
     def status(self, key, text):
@@ -118,49 +165,8 @@ class Progress:
 
 def register_raw(cfg, source, config_bytes, tag=None, repo_digest=None):
     """An image whose id is the sha256 of `config_bytes`, stored byte for byte."""
-    fn = getattr(images, "register_raw", None)
-    if fn is not None:
-        return fn(cfg, source, config_bytes, tag=tag, repo_digest=repo_digest)
-    image_id = hashlib.sha256(config_bytes).hexdigest()
-    dest = images.rootfs(cfg, image_id)
-    if not os.path.exists(dest):
-        try:
-            store.snapshot(source, dest, readonly=True)
-            store.write_json(dest + ".meta.json", {"parent": None, "size": None,
-                                                   "repo_digests": [repo_digest] if repo_digest else []})
-            shell.do(f"# write {dest}.json (the image config, as received)", _write_bytes, dest + ".json",
-                     config_bytes)
-        except BaseException:
-            for p in (dest + ".json", dest + ".meta.json"):
-                if os.path.exists(p):
-                    os.unlink(p)
-            if os.path.exists(dest):
-                store.delete_subvolume(dest)
-            raise
-    elif repo_digest:
-        add_repo_digest(cfg, image_id, repo_digest)
-    if tag:
-        images.add_tag(cfg, image_id, tag)
-    return image_id
+    return images.register_raw(cfg, source, config_bytes, tag=tag, repo_digest=repo_digest)
 
-
-def add_repo_digest(cfg, image_id, repo_digest):
-    path = images.rootfs(cfg, image_id) + ".meta.json"
-    meta = store.read_json(path, default={"parent": None})
-    digests = meta.setdefault("repo_digests", [])
-    name = repo_digest.split("@")[0]
-    digests[:] = [d for d in digests if d.split("@")[0] != name] + [repo_digest]
-    store.write_json(path, meta)
-
-
-def _write_bytes(path, data):
-    tmp = f"{path}.tmp{os.getpid()}"
-    with open(tmp, "wb") as f:
-        f.write(data)
-    os.replace(tmp, path)
-
-
-# --- building layers ----------------------------------------------------------------------
 
 def _apply_layer(cfg, parent_chain, chain, diff_id, opener, blob=None, source=None, progress=None):
     """Make layers/<chain>: a snapshot of the parent layer with the layer applied, read-only.
@@ -168,6 +174,15 @@ def _apply_layer(cfg, parent_chain, chain, diff_id, opener, blob=None, source=No
     final = layer_dir(cfg, chain)
     work = cfg.path("layers", f".work-{_hex(chain)[:16]}-{os.getpid()}")
     split = final + ".tarsplit.gz"
+    if shell.dry_run:
+        if parent_chain:
+            store.snapshot(layer_dir(cfg, parent_chain), work)
+        else:
+            store.create_subvolume(work)
+        shell.do(f"tar -xpf LAYER -C {shell.quote(work)}  # safe apply: whiteouts, no escapes")
+        store.set_readonly(work)
+        shell.do(f"mv {shell.quote(work)} {shell.quote(final)}")
+        return
     if os.path.exists(work):
         store.delete_subvolume(work)
     if parent_chain:
@@ -248,7 +263,7 @@ def pull(cfg, ref_text, platform=None, insecure=False, quiet=False, progress=Non
     if os.path.exists(images.rootfs(cfg, image_id) + ".json"):
         if tag:
             images.add_tag(cfg, image_id, tag)
-        add_repo_digest(cfg, image_id, repo_digest)
+        images.add_repo_digest(cfg, image_id, repo_digest)
         p.line(f"Digest: {digest}")
         p.line(f"Status: Image is up to date for {ref}")
         return image_id
@@ -313,7 +328,30 @@ def remove_layer(cfg, chain):
         _unlink(layer_dir(cfg, chain) + suffix)
 
 
+def prune_layers(cfg):
+    """Delete layers/<chain> that no image needs (not in, nor below, any image's chain).
+    Returns the chain ids removed. For `image prune` / `rmi`."""
+    keep = set()
+    for iid in images.all_ids(cfg):
+        try:
+            conf = images.config(cfg, iid)
+        except (OSError, ValueError):
+            continue
+        keep.update(_hex(c) for c in chain_ids((conf.get("rootfs") or {}).get("diff_ids") or []))
+    removed = []
+    with store.lock(cfg.path("layers", ".lock")):
+        for name in os.listdir(cfg.path("layers")):
+            if len(name) == 64 and name not in keep and os.path.isdir(cfg.path("layers", name)):
+                remove_layer(cfg, "sha256:" + name)
+                removed.append("sha256:" + name)
+    return removed
+
+
 def _download(client, repo, desc, path, cb):
+    if shell.dry_run:
+        url = client.url(f"/v2/{repo}/blobs/{desc['digest']}")
+        shell.do(f"curl -fL {url} -o {shell.quote(path)}")
+        return
     if os.path.exists(path) and registry_sha(path) == desc["digest"]:
         return
     client.fetch_blob(repo, desc["digest"], path, size=desc.get("size"), progress=cb)
@@ -386,7 +424,7 @@ def layered(cfg, image_id):
     if nonempty < len(diff_ids):
         hist.append({"created": config.get("created"), "created_by": "bocker: layer computed for push"})
         config["history"] = hist
-    raw = json.dumps(config, separators=(",", ":"), sort_keys=True).encode()
+    raw = config_bytes_of(config)
     new_id = register_raw(cfg, layer_dir(cfg, chain), raw)
     for t in images.tags_of(cfg, image_id):
         images.add_tag(cfg, new_id, t)
@@ -447,14 +485,14 @@ def push(cfg, ref_text, insecure=False, quiet=False, oci=False, compression="gzi
         meta = layer_meta(cfg, chain)
         key = _hex(meta["diff_id"])[:12]
         blob = None
-        for b in meta.get("blobs", []):
-            if oci or b["mediaType"] != OCI_LAYER_ZSTD:
-                if client.blob_exists(repo, b["digest"], scope=f"repository:{repo}:pull,push") is not None:
-                    blob = b
-                    p.status(key, "Layer already exists")
-                    break
+        known = [b for b in meta.get("blobs", []) if LAYER_TYPES.get(b.get("mediaType"), "?") == compression]
+        for b in known:
+            if client.blob_exists(repo, b["digest"], scope=f"repository:{repo}:pull,push") is not None:
+                blob = b
+                p.status(key, "Layer already exists")
+                break
         if blob is None:
-            for b in meta.get("blobs", []):
+            for b in known:
                 for src in meta.get("sources", []):
                     reg, _, from_repo = src.partition("/")
                     if reg == ref.registry and from_repo != repo and \
@@ -495,7 +533,7 @@ def push(cfg, ref_text, insecure=False, quiet=False, oci=False, compression="gzi
                 "layers": descs}
     body = json.dumps(manifest, indent=3).encode()
     digest = client.put_manifest(repo, ref.tag, body, manifest["mediaType"])
-    add_repo_digest(cfg, image_id, f"{ref.name}@{digest}")
+    images.add_repo_digest(cfg, image_id, f"{ref.name}@{digest}")
     p.line(f"{ref.tag}: digest: {digest} size: {len(body)}")
     return digest
 
@@ -656,7 +694,7 @@ def _save_oci_dir(cfg, todo, out_dir, compression):
     def put(digest, data=None, path=None):
         dest = os.path.join(blobs, _hex(digest))
         if data is not None:
-            _write_bytes(dest, data)
+            shell.write_file(dest, data)
         else:
             import shutil
             shutil.move(path, dest)
@@ -666,9 +704,9 @@ def _save_oci_dir(cfg, todo, out_dir, compression):
     names = {(e.get("annotations") or {}).get("org.opencontainers.image.ref.name") for e in entries} - {None}
     kept = [e for e in old.get("manifests", [])
             if (e.get("annotations") or {}).get("org.opencontainers.image.ref.name") not in names]
-    _write_bytes(index_path, json.dumps({"schemaVersion": 2, "mediaType": OCI_INDEX,
+    shell.write_file(index_path, json.dumps({"schemaVersion": 2, "mediaType": OCI_INDEX,
                                          "manifests": kept + entries}).encode())
-    _write_bytes(os.path.join(out_dir, "oci-layout"), b'{"imageLayoutVersion":"1.0.0"}')
+    shell.write_file(os.path.join(out_dir, "oci-layout"), b'{"imageLayoutVersion":"1.0.0"}')
 
 
 def _save_oci_tar(cfg, todo, tw, compression):
@@ -901,8 +939,7 @@ def import_tar(cfg, source, tag=None, changes=(), message=""):
                 os.replace(split, final + ".tarsplit.gz")
                 _save_layer_meta(cfg, diff_id, {"chain_id": diff_id, "diff_id": diff_id, "parent": None,
                                                 "size": size, "blobs": [], "sources": []})
-        raw = json.dumps(config, separators=(",", ":"), sort_keys=True).encode()
-        return register_raw(cfg, final, raw, tag=tag)
+        return register_raw(cfg, final, config_bytes_of(config), tag=tag)
     except BaseException:
         if os.path.exists(work):
             store.delete_subvolume(work)
