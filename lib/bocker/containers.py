@@ -379,7 +379,10 @@ def run_detached(cfg, rec):
         terminal.keep_logging(master, log_path)
         return
     with open(log_path, "ab") as log:
-        start(cfg, rec, stdin=subprocess.DEVNULL, stdout=log, stderr=log, detach=True)
+        handle = start(cfg, rec, stdin=subprocess.DEVNULL, stdout=log, stderr=log, detach=True)
+    failed = handle.exec_status()
+    if failed:  # docker run -d reports a command that cannot run, with its exit code
+        raise BockerError(failed[1], code=failed[0])
 
 
 def running_record(cfg, ref):

@@ -373,8 +373,15 @@ def handshake(opts):
     _signal.alarm(60)
     # /proc is still the host's here, so /proc/self names our host pid
     host_pid = os.readlink("/proc/self")
-    with open(int(ready) if ready.isdigit() else ready, "w") as f:
-        f.write(host_pid + "\n")
+    if ready.isdigit():
+        # a pipe stays open, close-on-exec: a successful exec closes it (the host reads EOF),
+        # a failure writes "CODE message" on it first
+        os.write(int(ready), (host_pid + "\n").encode())
+        os.set_inheritable(int(ready), False)
+        opts["status_fd"] = int(ready)
+    else:
+        with open(ready, "w") as f:  # a fifo (dry-run script): the shell reads one line
+            f.write(host_pid + "\n")
     with open(int(go) if go.isdigit() else go) as f:
         if f.read().strip() != "go":
             raise InitError("the host gave up before the container started")
@@ -389,12 +396,12 @@ def main(argv):
         for _, fn in steps(opts, command)[:-1]:
             fn()
         exec_command(opts, command)
-    except InitError as e:
-        sys.stderr.write(f"bocker: {e}\n")
-        return e.code
-    except OSError as e:
-        sys.stderr.write(f"bocker: init: {e}\n")
-        return 125
+    except (InitError, OSError) as e:
+        code, message = (e.code, str(e)) if isinstance(e, InitError) else (125, f"init: {e}")
+        sys.stderr.write(f"bocker: {message}\n")
+        if "status_fd" in opts:
+            os.write(opts["status_fd"], f"{code} {message}\n".encode())
+        return code
 
 
 if __name__ == "__main__":

@@ -72,8 +72,8 @@ def command_of(rec):
 class Launch:
     """A started container: the launcher process (or its $var) and the container's host pid."""
 
-    def __init__(self, proc, pid, go, argv):
-        self.proc, self.pid, self._go, self.argv = proc, pid, go, argv
+    def __init__(self, proc, pid, go, argv, status=None):
+        self.proc, self.pid, self._go, self.argv, self._status = proc, pid, go, argv, status
 
     def go(self):
         """Let the init continue: the host side (network) is ready."""
@@ -84,11 +84,23 @@ class Launch:
         os.close(self._go)
         self._go = None
 
+    def exec_status(self):
+        """After go: None once the command is exec'd, or (code, message) if the init failed."""
+        if shell.dry_run:
+            return None
+        with os.fdopen(self._status) as f:
+            line = f.read().strip()
+        if not line:
+            return None
+        code, _, message = line.partition(" ")
+        return int(code), message
+
     def abort(self):
         """Give up before the command runs: the init exits when GO closes without 'go'."""
         if shell.dry_run or self._go is None:
             return
         os.close(self._go)
+        os.close(self._status)
         self._go = None
         self.proc.wait()
 
@@ -120,14 +132,25 @@ def launch(cfg, rec, rootfs, sync_dir, stdin=None, stdout=None, stderr=None, mon
         raise
     os.close(ready_w)
     os.close(go_r)
-    with os.fdopen(ready_r) as f:
-        line = f.readline().strip()
+    line = _read_line(ready_r)
     if not line.isdigit():
+        os.close(ready_r)
         os.close(go_w)
         code = proc.wait()
         err = proc.stderr.read().decode(errors="replace").strip() if proc.stderr else ""
         raise BockerError(f"the container did not start (exit {exit_code(code)})" + (f": {err}" if err else ""))
-    return Launch(proc, int(line), go_w, argv)
+    return Launch(proc, int(line), go_w, argv, status=ready_r)
+
+
+def _read_line(fd):
+    """One line from a pipe, byte by byte: what follows it is read later (exec status)."""
+    out = b""
+    while not out.endswith(b"\n"):
+        c = os.read(fd, 1)
+        if not c:
+            break
+        out += c
+    return out.decode().strip()
 
 
 def exec_argv(cfg, rec, command, workdir, user, env, tty=False):
