@@ -56,12 +56,13 @@ RUN_ARGS = (
 
 def _image_or_pull(cfg, ref):
     """The image's id; pulled first when it is not in the store (docker's behaviour)."""
-    from . import images, shell, transfer
+    from . import images, shell
     try:
         return images.resolve(cfg, ref)
     except BockerError:
         if shell.dry_run:
             raise
+    from . import transfer  # HTTP client and layers: only when a pull is needed
     sys.stderr.write(f"Unable to find image '{images.normalize(ref)}' locally\n")
     return transfer.pull(cfg, ref, quiet=False)
 
@@ -583,8 +584,10 @@ def _parser(only=None):
     return top
 
 
-def main(argv):
+def main(argv, started=None):
     from . import config, shell
+    if started is not None:
+        shell.mark_start(started)
     if argv[:1] in (["--version"], ["version"]):
         print(f"bocker version {__version__}")
         return 0
@@ -601,6 +604,7 @@ def main(argv):
     fn, _, needs_store = VERBS[a.verb + (" " + a.sub if getattr(a, "sub", None) else "")]
     cfg = config.Config(a.root)
     shell.configure(trace_on=a.trace, dry_run_on=a.dry_run, timings_on=cfg.timings)
+    shell.lap("start-up")
     try:
         if os.geteuid() != 0:
             raise BockerError("bocker needs root (namespaces, mounts, cgroups): run it with sudo")

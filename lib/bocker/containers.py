@@ -545,6 +545,7 @@ def remove_record(cfg, rec, force=False, released=False, volumes=False):
     from . import cgroups, network
     from . import volumes as vols
     cid = rec["Id"]
+    shell.lap("wait+record")
     if state(cfg, rec)["Status"] in ("running", "paused"):
         if not force:
             raise BockerError(f"cannot remove container {rec['Name'][1:]}: container is running: "
@@ -562,6 +563,7 @@ def remove_record(cfg, rec, force=False, released=False, volumes=False):
         for m in rec.get("Mounts") or []:
             if m.get("Anonymous") and m.get("Name"):
                 vols.remove(cfg, m["Name"], force=True)
+    shell.lap("remove")
 
 
 # --- listing, logs, commit -------------------------------------------------------------

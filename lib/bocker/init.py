@@ -50,11 +50,11 @@ def mount(source, target, fstype, flags=0, data=None):
 
 def parse(argv):
     """OPTIONS -- COMMAND: options may repeat (--env, --volume); returns (opts, command)."""
-    opts = {"env": [], "volume": [], "tmpfs": []}
+    opts = {"env": [], "volume": [], "tmpfs": [], "cgroup": []}
     i = 0
     while i < len(argv) and argv[i] != "--":
         key = argv[i].lstrip("-").replace("-", "_")
-        if key in ("env", "volume", "tmpfs"):
+        if key in ("env", "volume", "tmpfs", "cgroup"):
             opts[key].append(argv[i + 1])
         else:
             opts[key] = argv[i + 1]
@@ -70,7 +70,8 @@ def steps(opts, command):
                 lambda: enter_mounts(pid))]
         return out + final_steps(opts, command)
     root = opts["rootfs"]
-    out = []
+    out = [(f"echo $$ > {path}/cgroup.procs  # join the container's cgroup", lambda p=path: join_cgroup(p))
+           for path in opts["cgroup"]]
     if opts.get("cgroupns") == "private":
         out.append(("unshare --cgroup  # its own cgroup becomes / in /proc/self/cgroup",
                     lambda: _check(libc.unshare(0x02000000), "unshare cgroup namespace")))
@@ -111,6 +112,12 @@ def steps(opts, command):
     if opts.get("hostname"):
         out.append((f"hostname {opts['hostname']}", lambda: sethostname(opts["hostname"])))
     return out + final_steps(opts, command)
+
+
+def join_cgroup(path):
+    """Move this process (and so the command it becomes) into the container's cgroup."""
+    with open(f"{path}/cgroup.procs", "w") as f:
+        f.write("0")
 
 
 def controlling_tty():
@@ -371,17 +378,14 @@ def handshake(opts):
         raise InitError("the host did not answer the handshake within 60 s")
     _signal.signal(14, give_up)  # SIGALRM: never wait forever on a host that died
     _signal.alarm(60)
+    if opts.get("status"):
+        # a fifo only we write to, close-on-exec: a successful exec closes it (the host reads
+        # EOF), a failure writes "CODE message" on it first
+        opts["status_fd"] = os.open(opts["status"], os.O_WRONLY)
     # /proc is still the host's here, so /proc/self names our host pid
     host_pid = os.readlink("/proc/self")
-    if ready.isdigit():
-        # a pipe stays open, close-on-exec: a successful exec closes it (the host reads EOF),
-        # a failure writes "CODE message" on it first
-        os.write(int(ready), (host_pid + "\n").encode())
-        os.set_inheritable(int(ready), False)
-        opts["status_fd"] = int(ready)
-    else:
-        with open(ready, "w") as f:  # a fifo (dry-run script): the shell reads one line
-            f.write(host_pid + "\n")
+    with open(int(ready) if ready.isdigit() else ready, "w") as f:
+        f.write(host_pid + "\n")
     with open(int(go) if go.isdigit() else go) as f:
         if f.read().strip() != "go":
             raise InitError("the host gave up before the container started")

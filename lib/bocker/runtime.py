@@ -1,10 +1,10 @@
-"""How a container process is started: cgroup launcher + unshare + init, and the host handshake.
+"""How a container process is started: unshare + init, and the host handshake.
 
-    cgexec -g ...:bocker/ID unshare --fork --pid --mount --uts --ipc --net --cgroup \\
-        /usr/bin/python3 -I -S init.py --rootfs ... --sync READY:GO -- COMMAND...
+    busybox unshare --fork --pid --mount --uts --ipc --net \\
+        /usr/bin/python3 -I -S init.py --rootfs ... --cgroup ... --sync READY:GO -- COMMAND...
 
-`unshare` makes the namespaces and forks; its child runs init.py, which becomes PID 1 of the
-container. The init reports its host pid on READY and waits on GO, so the host can create the
+`unshare` makes the namespaces and forks; its child runs init.py, which joins the container's
+cgroup, makes its cgroup namespace and becomes PID 1 of the container. The init reports its host pid on READY and waits on GO, so the host can create the
 veth directly inside the container's network namespace (/proc/PID/ns/net) before the command runs.
 """
 import os
@@ -26,10 +26,14 @@ def unshare_argv(network_mode):
     return flags + ["--propagation", "private"]
 
 
-def init_options(rec, rootfs):
+def init_options(cfg, rec, rootfs):
     """init.py's options from the container record."""
-    cfg = rec["Config"]
     opts = ["--rootfs", rootfs]
+    # the init joins the container's cgroup itself (cgexec would be one more process, ~3 ms),
+    # before it makes its cgroup namespace
+    for path in cgroups.paths(cfg, rec["Id"]):
+        opts += ["--cgroup", path]
+    cfg = rec["Config"]
     if os.path.exists("/proc/self/ns/cgroup"):
         opts += ["--cgroupns", "private"]
     if rec["HostConfig"]["NetworkMode"] != "host":
@@ -86,10 +90,12 @@ class Launch:
 
     def exec_status(self):
         """After go: None once the command is exec'd, or (code, message) if the init failed."""
-        if shell.dry_run:
+        if shell.dry_run or self._status is None:
             return None
+        os.set_blocking(self._status, True)
         with os.fdopen(self._status) as f:
             line = f.read().strip()
+        self._status = None
         if not line:
             return None
         code, _, message = line.partition(" ")
@@ -100,17 +106,18 @@ class Launch:
         if shell.dry_run or self._go is None:
             return
         os.close(self._go)
-        os.close(self._status)
-        self._go = None
+        if self._status is not None:
+            os.close(self._status)
+        self._go = self._status = None
         self.proc.wait()
 
 
 def launch(cfg, rec, rootfs, sync_dir, stdin=None, stdout=None, stderr=None, monitor=None):
     """Start the container's process, stopped at the handshake; returns a Launch.
     `monitor`: a shell script run around the launch (detached containers)."""
-    opts = init_options(rec, rootfs)
+    opts = init_options(cfg, rec, rootfs)
     command = command_of(rec)
-    prefix = cgroups.launcher(cfg, rec["Id"]) + unshare_argv(rec["HostConfig"]["NetworkMode"])
+    prefix = unshare_argv(rec["HostConfig"]["NetworkMode"])
     if monitor:
         prefix = ["sh", "-c", monitor, "sh"] + prefix
     if shell.dry_run:
@@ -122,6 +129,14 @@ def launch(cfg, rec, rootfs, sync_dir, stdin=None, stdout=None, stderr=None, mon
         return Launch(proc, shell.Var("pid"), go, argv)
     ready_r, ready_w = os.pipe()
     go_r, go_w = os.pipe()
+    status = None
+    if monitor:  # detached: learn whether the command could be exec'd (a fifo: see init.py)
+        fifo = os.path.join(sync_dir, "exec-status")
+        if os.path.exists(fifo):
+            os.unlink(fifo)
+        os.mkfifo(fifo, 0o600)
+        status = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+        opts = opts + ["--status", fifo]
     argv = prefix + [PYTHON, "-I", "-S", INIT] + opts + ["--sync", f"{ready_w}:{go_r}", "--"] + command
     try:
         proc = shell.spawn(argv, "launcher", pass_fds=(ready_w, go_r), stdin=stdin, stdout=stdout,
@@ -132,25 +147,16 @@ def launch(cfg, rec, rootfs, sync_dir, stdin=None, stdout=None, stderr=None, mon
         raise
     os.close(ready_w)
     os.close(go_r)
-    line = _read_line(ready_r)
+    with os.fdopen(ready_r) as f:
+        line = f.readline().strip()
     if not line.isdigit():
-        os.close(ready_r)
         os.close(go_w)
+        if status is not None:
+            os.close(status)
         code = proc.wait()
         err = proc.stderr.read().decode(errors="replace").strip() if proc.stderr else ""
         raise BockerError(f"the container did not start (exit {exit_code(code)})" + (f": {err}" if err else ""))
-    return Launch(proc, int(line), go_w, argv, status=ready_r)
-
-
-def _read_line(fd):
-    """One line from a pipe, byte by byte: what follows it is read later (exec status)."""
-    out = b""
-    while not out.endswith(b"\n"):
-        c = os.read(fd, 1)
-        if not c:
-            break
-        out += c
-    return out.decode().strip()
+    return Launch(proc, int(line), go_w, argv, status=status)
 
 
 def exec_argv(cfg, rec, command, workdir, user, env, tty=False):

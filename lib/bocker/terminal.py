@@ -83,6 +83,12 @@ def keep_logging(master, log_path):
         os.close(master)
         return pid
     os.setsid()
+    # let go of everything else bocker had open (its stdout may be a `$(bocker run -dit ...)`)
+    null = os.open(os.devnull, os.O_RDWR)
+    for std in (0, 1, 2):
+        os.dup2(null, std)
+    os.closerange(3, master)
+    os.closerange(master + 1, 4096)
     fd = os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
     while True:
         try:
