@@ -1,7 +1,11 @@
 #!/usr/bin/python3 -IS
 """bocker: Docker-style containers from btrfs, namespaces, cgroups and a bridge. See README.md."""
-import os
-import sys
+import time
+
+START = time.perf_counter()  # for BOCKER_TIMINGS: start-up and imports count too
+
+import os  # noqa: E402
+import sys  # noqa: E402
 
 HERE = os.path.dirname(os.path.realpath(__file__))
 sys.path.insert(0, os.path.join(HERE, "lib"))
@@ -13,4 +17,4 @@ sys.path += ["/usr/lib/python3/dist-packages",
 
 if __name__ == "__main__":
     from bocker.cli import main
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(main(sys.argv[1:], START))

@@ -49,7 +49,7 @@ def record(mode="bridge", **config):
             "Mounts": []}
 
 
-def options(rec, rootfs, tmp_path=None):
+def options(rec, rootfs):
     """init_options with a store config whose cgroup tree is v1 (no cgroup.controllers)."""
     from bocker.config import Config
     cfg = Config("/nonexistent-root")
