@@ -377,6 +377,20 @@ def cmd_exited(cfg, a):
     containers.exited(cfg, a.container)
 
 
+@verb("_lease", arg("container"))
+def cmd_lease(cfg, a):
+    """(internal) Lease an address for a container: dry-run scripts call this."""
+    from . import network
+    print(network.lease(cfg, a.container))
+
+
+@verb("_release", arg("container"))
+def cmd_release(cfg, a):
+    """(internal) Give back a container's address: dry-run scripts call this."""
+    from . import network
+    network.release(cfg, a.container)
+
+
 FILTER = arg("-f", "--filter", action="append", default=[], metavar="KEY=VALUE",
              help="status=, name=, id=, ancestor=, label=KEY[=VALUE]")
 

@@ -236,7 +236,7 @@ def start(cfg, rec, stdin=None, stdout=None, stderr=None, detach=False):
             if mode == "bridge":
                 if not network.bridge_exists(cfg):  # first container: bridge and chains
                     network.setup(cfg)
-                ip = network.lease(cfg, cid)
+                ip = _script_lease(cfg, cid) if shell.dry_run else network.lease(cfg, cid)
                 undo.append(lambda: network.release(cfg, cid))
                 rec["NetworkSettings"].update(IPAddress=ip, Gateway=str(network.gateway(cfg)),
                                               IPPrefixLen=network.subnet(cfg).prefixlen)
@@ -290,10 +290,26 @@ def _check_ports_free(cfg, rec):
                                       f"port is already allocated")
 
 
+def _bocker_line(cfg, *args):
+    """bocker called back from a dry-run script, with this store's settings."""
+    env = f"BOCKER_BRIDGE={cfg.bridge} BOCKER_SUBNET={cfg.subnet} "
+    return env + " ".join(shell.quote(a) for a in _bocker_argv(cfg, *args))
+
+
+def _script_lease(cfg, cid):
+    """In a dry-run script, the address is leased when the script runs (IPAM is bocker's
+    bookkeeping: a script that picked one now could collide with a later container)."""
+    shell.script(f"ip=$({_bocker_line(cfg, '_lease', cid)})")
+    return str(shell.Var("ip"))
+
+
 def _release_network(cfg, rec):
     """Give back the address and remove the port rules (the netns went with the process)."""
     from . import network
     if rec["HostConfig"]["NetworkMode"] != "bridge":
+        return
+    if shell.dry_run:
+        shell.script(_bocker_line(cfg, "_release", rec["Id"]))
         return
     ip = rec["NetworkSettings"].get("IPAddress")
     if ip and rec["HostConfig"].get("PortBindings"):
@@ -318,12 +334,15 @@ def record_exit(cfg, rec, code):
 
 def exited(cfg, cid):
     """Called by a detached container's monitor when the container has exited."""
-    with store.lock(cdir(cfg, cid, ".lock")):
-        rec = load(cfg, cid)
-        code = _read_exit_file(cfg, cid)
-        record_exit(cfg, rec, 255 if code is None else code)
-        if rec["HostConfig"].get("AutoRemove"):
-            remove_record(cfg, rec, force=True, released=True)
+    try:
+        with store.lock(cdir(cfg, cid, ".lock")):
+            rec = load(cfg, cid)
+            code = _read_exit_file(cfg, cid)
+            record_exit(cfg, rec, 255 if code is None else code)
+            if rec["HostConfig"].get("AutoRemove"):
+                remove_record(cfg, rec, force=True, released=True)
+    except (FileNotFoundError, BockerError):  # removed meanwhile (rm -f): nothing left to record
+        pass
 
 
 def attach(cfg, rec, handle):
@@ -336,9 +355,17 @@ def attach(cfg, rec, handle):
     with shell.step("run"):
         runtime.copy_output(handle.proc, cdir(cfg, rec["Id"], "container.log"))
         code = runtime.exit_code(handle.proc.wait())
-    with store.lock(cdir(cfg, rec["Id"], ".lock")):
-        record_exit(cfg, rec, code)
+    record_exit_locked(cfg, rec, code)
     return code
+
+
+def record_exit_locked(cfg, rec, code):
+    """record_exit under the container's lock; nothing to do if it was removed meanwhile (rm -f)."""
+    try:
+        with store.lock(cdir(cfg, rec["Id"], ".lock")):
+            record_exit(cfg, rec, code)
+    except FileNotFoundError:
+        pass
 
 
 def run_foreground(cfg, rec, interactive=False):
@@ -354,8 +381,7 @@ def run_foreground(cfg, rec, interactive=False):
         with shell.step("run"):
             code = runtime.exit_code(terminal.relay(master, handle.proc,
                                                     cdir(cfg, rec["Id"], "container.log"), interactive))
-        with store.lock(cdir(cfg, rec["Id"], ".lock")):
-            record_exit(cfg, rec, code)
+        record_exit_locked(cfg, rec, code)
         return code
     pipe = None if shell.dry_run else subprocess.PIPE
     handle = start(cfg, rec, stdin=None if interactive else subprocess.DEVNULL, stdout=pipe, stderr=pipe)
@@ -414,8 +440,13 @@ def send_signal(cfg, ref, sig="KILL"):
 def wait_exit(cfg, cid, timeout=None):
     """Poll until the container has exited and its exit is recorded; returns its exit code."""
     deadline = None if timeout is None else time.monotonic() + timeout
+    seen = None  # the exit code file, read while it exists: --rm removes it with the record
     while True:
-        rec = load(cfg, cid)
+        try:
+            rec = load(cfg, cid)
+        except BockerError:  # removed at exit (--rm): its last known exit code
+            return 0 if seen is None else seen
+        seen = _read_exit_file(cfg, cid) if seen is None else seen
         st = state(cfg, rec)
         if st["Status"] not in ("running", "paused"):
             monitor = rec["State"].get("MonitorPid")
@@ -457,6 +488,8 @@ def stop(cfg, ref, timeout=10, sig="TERM"):
 
 def _reap(cfg, cid):
     """If nobody is left to record a container's exit (its monitor died), record it now."""
+    if not os.path.isdir(cdir(cfg, cid)):  # removed at exit (--rm)
+        return
     with store.lock(cdir(cfg, cid, ".lock")):
         rec = load(cfg, cid)
         st = state(cfg, rec)
@@ -501,7 +534,7 @@ def exec_in(cfg, ref, command, workdir=None, user=None, env=(), interactive=Fals
     runtime.trace_init(argv)
     if tty and not detach and not shell.dry_run:
         from . import terminal
-        master, slave = terminal.open_pty()
+        master, slave = terminal.open_pty(f"/proc/{rec['State']['Pid']}/root")
         try:
             proc = shell.spawn(argv, "exec", stdin=slave, stdout=slave, stderr=slave, start_new_session=True)
         finally:
@@ -602,7 +635,8 @@ def _matches(cfg, rec, st, filters):
              "ancestor": lambda v: rec["Config"]["Image"] == v or rec["Image"].startswith(v)
              or _image_id_or_none(cfg, v) == rec["Image"],
              "label": label_ok}
-    return all(any(tests[k](v) for v in values) for k, values in filters.items())
+    # docker: values of one key are alternatives, except labels, which must all match
+    return all((all if k == "label" else any)(tests[k](v) for v in values) for k, values in filters.items())
 
 
 def _image_id_or_none(cfg, ref):
@@ -637,8 +671,11 @@ def commit(cfg, ref, tag=None, message="", author="", changes=()):
     """Snapshot the container's rootfs into a new read-only image (O(1)) with its config."""
     cid = resolve(cfg, ref)
     rec = load(cfg, cid)
-    parent = images.config(cfg, rec["Image"])
-    runtime_cfg = dict(parent.get("config") or {})
+    try:
+        parent = images.config(cfg, rec["Image"])
+    except FileNotFoundError:  # its image was removed (rmi -f): the container's config is enough
+        parent = None
+    runtime_cfg = dict((parent or {}).get("config") or {})
     c = rec["Config"]
     runtime_cfg.update(Env=[e for e in c["Env"] if not e.startswith("HOSTNAME=")], Cmd=c["Cmd"],
                        Entrypoint=c["Entrypoint"], WorkingDir=c["WorkingDir"], User=c["User"],
@@ -653,7 +690,7 @@ def commit(cfg, ref, tag=None, message="", author="", changes=()):
         tag = images.normalize(tag)
         if not images.valid_ref(tag):
             raise BockerError(f"invalid reference format: '{tag}'")
-    return images.register(cfg, cdir(cfg, cid, "rootfs"), new, tag=tag, parent=rec["Image"])
+    return images.register(cfg, cdir(cfg, cid, "rootfs"), new, tag=tag, parent=rec["Image"] if parent else None)
 
 
 def apply_change(config, change):

@@ -86,9 +86,9 @@ def steps(opts, command):
         (f"mount --bind {root} {root}  # pivot_root needs the new root to be a mount point",
          lambda: mount(root, root, None, MS_BIND | MS_REC)),
         (f"mount -t proc proc {root}/proc",
-         lambda: mount("proc", f"{root}/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)),
+         lambda: mount("proc", mountpoint(root, "/proc"), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)),
         (f"mount -t sysfs -o ro sysfs {root}/sys",
-         lambda: mount("sysfs", f"{root}/sys", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC)),
+         lambda: mount("sysfs", mountpoint(root, "/sys"), "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC)),
         (f"mount -t tmpfs -o mode=755 tmpfs {root}/dev && mknod {root}/dev/null c 1 3 ...",
          lambda: make_dev(root)),
     ]
@@ -173,8 +173,7 @@ def inside(root, path):
 
 
 def mount_tmpfs(root, dst, data):
-    target = inside(root, dst)
-    os.makedirs(target, exist_ok=True)
+    target = mountpoint(root, dst)
     mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV, data or "mode=1777")
 
 
@@ -233,8 +232,16 @@ def configure_eth0(cidr, gateway):
     _ioctl(SIOCADDRT, ctypes.byref(route), "ip route add default")
 
 
+def mountpoint(root, path):
+    """The directory to mount on, made if the image lacks it (a minimal rootfs), resolved
+    inside the rootfs so that an image's symlink cannot point a mount at the host."""
+    target = inside(root, path)
+    os.makedirs(target, exist_ok=True)
+    return target
+
+
 def make_dev(root):
-    dev = f"{root}/dev"
+    dev = mountpoint(root, "/dev")
     mount("tmpfs", dev, "tmpfs", MS_NOSUID, "mode=755,size=65536k")
     for name, major, minor in DEV_NODES:
         os.mknod(f"{dev}/{name}", 0o20666, os.makedev(major, minor))

@@ -62,7 +62,13 @@ def _chains(cfg):
 
 
 def setup(cfg):
-    """Create the bridge with the gateway address, enable forwarding, add bocker's chains."""
+    """Create the bridge with the gateway address, enable forwarding, add bocker's chains.
+    Under a lock: the first containers started in parallel all find the bridge missing."""
+    with store.lock(cfg.path("networks", cfg.bridge + ".setup.lock")):
+        _setup(cfg)
+
+
+def _setup(cfg):
     if not bridge_exists(cfg):
         prefix = subnet(cfg).prefixlen
         shell.run(["ip", "-batch", "-"], input=(

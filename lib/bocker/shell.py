@@ -92,7 +92,8 @@ def _emit(line):
 def comment(text):
     """A heading in traces and dry-run scripts: which step comes next and why."""
     if dry_run or trace:
-        _emit(f"# {text}")
+        parts = str(text).split(_var_mark)
+        _emit("# " + "".join(f"${p}" if i % 2 else p for i, p in enumerate(parts)))
 
 
 class step:

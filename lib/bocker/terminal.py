@@ -13,9 +13,19 @@ import termios
 TIOCGWINSZ, TIOCSWINSZ = termios.TIOCGWINSZ, termios.TIOCSWINSZ
 
 
-def open_pty():
-    """A new pty pair, sized like the user's terminal."""
-    master, slave = os.openpty()
+TIOCGPTN, TIOCSPTLCK = 0x80045430, 0x40045431
+
+
+def open_pty(root=None):
+    """A new pty pair, sized like the user's terminal. With `root` (a running container's
+    /proc/PID/root), from the container's own devpts, so that `tty` names it inside."""
+    if root is None:
+        master, slave = os.openpty()
+    else:
+        master = os.open(f"{root}/dev/pts/ptmx", os.O_RDWR | os.O_NOCTTY)
+        fcntl.ioctl(master, TIOCSPTLCK, b"\0\0\0\0")  # unlockpt
+        number = int.from_bytes(fcntl.ioctl(master, TIOCGPTN, b"\0\0\0\0"), "little")
+        slave = os.open(f"{root}/dev/pts/{number}", os.O_RDWR | os.O_NOCTTY)
     copy_size(master)
     return master, slave
 

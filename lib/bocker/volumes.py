@@ -148,6 +148,7 @@ def materialize(cfg, mounts, rootfs, undo):
         m["Source"] = path(cfg, m["Name"])
         if new:
             undo.append(lambda n=m["Name"]: remove(cfg, n, force=True))
-            content = inside(rootfs, m["Destination"])
-            if os.path.isdir(content) and os.listdir(content):
-                shell.run(["cp", "-a", "--reflink=auto", content + "/.", m["Source"]])
+        content = inside(rootfs, m["Destination"])
+        # docker fills an empty volume with what the image has at the mount point
+        if not shell.dry_run and not os.listdir(m["Source"]) and os.path.isdir(content) and os.listdir(content):
+            shell.run(["cp", "-a", "--reflink=auto", content + "/.", m["Source"]])

@@ -1,0 +1,53 @@
+#!/bin/bash
+# The whole test suite: pytest (tests/py) and bats (tests/bats), inside a leak check.
+#
+#   tests/run.sh                 # everything (what `make test` runs)
+#   tests/run.sh tests/bats/run.bats ...   # only these bats files (pytest still runs)
+#
+# Exits non-zero if pytest, bats or the leak check fails. Needs root (it makes stores,
+# bridges, cgroups). BATS_JOBS=N runs bats files in parallel (each file has its own store).
+set -u
+cd "$(dirname "$0")/.."
+
+if [ "$(id -u)" != 0 ]; then
+    echo "tests/run.sh: the tests make btrfs stores, bridges and cgroups: run as root" >&2
+    exit 1
+fi
+
+start=$(date +%s)
+snap=$(mktemp /tmp/bocker-leakcheck.XXXXXX)
+trap 'rm -f "$snap"' EXIT
+tests/leakcheck.sh snapshot "$snap"
+
+echo "== pytest (tests/py)"
+pytest_status=0
+.venv/bin/pytest -q -rfE -p no:cacheprovider tests/py || pytest_status=$?
+
+echo "== bats (tests/bats)"
+bats_status=0
+# a test that hangs (a background process holding bats' output pipe, say) fails after this long
+export BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-120}
+bats_args=()
+if [ -n "${BATS_JOBS:-}" ] && [ "${BATS_JOBS}" -gt 1 ] && command -v parallel >/dev/null; then
+    bats_args+=(--jobs "$BATS_JOBS" --no-parallelize-within-files)
+fi
+[ $# -gt 0 ] || set -- tests/bats
+tap=$(mktemp /tmp/bocker-bats.XXXXXX)
+trap 'rm -f "$snap" "$tap"' EXIT
+bats --tap "${bats_args[@]}" "$@" | tee "$tap"
+bats_status=${PIPESTATUS[0]}
+bats_total=$(grep -cE '^(not )?ok ' "$tap")
+bats_failed=$(grep -cE '^not ok ' "$tap")
+bats_skipped=$(grep -cE '^ok .* # skip' "$tap")
+echo "bats: $bats_total tests, $bats_failed failures, $bats_skipped skipped"
+grep -E '^not ok ' "$tap" | sed 's/^/  /'
+
+echo "== leak check"
+leak_status=0
+tests/leakcheck.sh compare "$snap" || leak_status=$?
+
+elapsed=$(( $(date +%s) - start ))
+echo "== summary: pytest $( [ $pytest_status = 0 ] && echo ok || echo "FAILED ($pytest_status)" )," \
+     "bats $( [ $bats_status = 0 ] && echo ok || echo "FAILED ($bats_status)" )," \
+     "leak check $( [ $leak_status = 0 ] && echo ok || echo FAILED ), ${elapsed}s"
+[ $pytest_status = 0 ] && [ $bats_status = 0 ] && [ $leak_status = 0 ]
