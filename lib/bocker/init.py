@@ -64,12 +64,11 @@ def parse(argv):
 
 def steps(opts, command):
     """(shell line, function) for each step, in order; the host prints the lines for --trace."""
-    if opts.get("enter"):  # `bocker exec`: join a running container's mounts, then as below
-        pid = opts["enter"]
-        out = [(f"nsenter --mount=/proc/{pid}/ns/mnt  # its mounts and its root",
-                lambda: enter_mounts(pid))]
-        return out + final_steps(opts, command)
-    root = opts["rootfs"]
+    return early_steps(opts) + late_steps(opts, command)
+
+
+def early_steps(opts):
+    """What needs nothing from the host: done while the host wires the veth pair."""
     out = [(f"echo $$ > {path}/cgroup.procs  # join the container's cgroup", lambda p=path: join_cgroup(p))
            for path in opts["cgroup"]]
     if opts.get("cgroupns") == "private":
@@ -77,6 +76,18 @@ def steps(opts, command):
                     lambda: _check(libc.unshare(0x02000000), "unshare cgroup namespace")))
     if opts.get("lo") == "up":
         out.append(("ip link set lo up  # (in the container's netns)", lambda: set_up("lo")))
+    return out
+
+
+def late_steps(opts, command):
+    """After the host's go-ahead: eth0 exists now."""
+    if opts.get("enter"):  # `bocker exec`: join a running container's mounts, then as below
+        pid = opts["enter"]
+        out = [(f"nsenter --mount=/proc/{pid}/ns/mnt  # its mounts and its root",
+                lambda: enter_mounts(pid))]
+        return out + final_steps(opts, command)
+    root = opts["rootfs"]
+    out = []
     if opts.get("ip"):
         ip, gw = opts["ip"], opts["gateway"]
         out.append((f"ip addr add {ip} dev eth0 && ip link set eth0 up && ip route add default via {gw}"
@@ -375,8 +386,11 @@ def execvpe(command, env):
 
 
 def handshake(opts):
-    """Tell the host our pid (as the host sees it), then wait for its go-ahead."""
+    """Tell the host our pid (as the host sees it), do the early steps while it sets up the
+    network, then wait for its go-ahead."""
     if "sync" not in opts:
+        for _, fn in early_steps(opts):
+            fn()
         return
     ready, go = opts["sync"].split(":")
     import _signal  # not `signal`: it imports enum, and start-up time counts
@@ -393,6 +407,8 @@ def handshake(opts):
     host_pid = os.readlink("/proc/self")
     with open(int(ready) if ready.isdigit() else ready, "w") as f:
         f.write(host_pid + "\n")
+    for _, fn in early_steps(opts):
+        fn()
     with open(int(go) if go.isdigit() else go) as f:
         if f.read().strip() != "go":
             raise InitError("the host gave up before the container started")
@@ -404,7 +420,7 @@ def main(argv):
     os.environ.clear()
     try:
         handshake(opts)
-        for _, fn in steps(opts, command)[:-1]:
+        for _, fn in late_steps(opts, command)[:-1]:
             fn()
         exec_command(opts, command)
     except (InitError, OSError) as e:

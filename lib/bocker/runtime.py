@@ -84,7 +84,10 @@ class Launch:
         if shell.dry_run:
             shell.script(f"echo go > {shell.quote(self._go)}")
             return
-        os.write(self._go, b"go\n")
+        try:
+            os.write(self._go, b"go\n")
+        except BrokenPipeError:  # the init failed early: its exit code and message tell why
+            pass
         os.close(self._go)
         self._go = None
 
