@@ -18,8 +18,9 @@ teardown() {
 
 # What a dry run must not change: containers, images, names, links, the IPAM file, cgroups.
 store_state() {
-    bocker ps -a --no-trunc
-    bocker images --no-trunc
+    # (json, not the tables: their "CREATED ... ago" column moves with the clock)
+    bocker ps -a --format '[.ID, .Status | sub(" [0-9A-Za-z ]+ ago$"; "")]'
+    bocker images --format '[.Id, .Repository, .Tag, .Size]'
     ls -A "$BOCKER_ROOT/containers" "$BOCKER_ROOT/names" "$BOCKER_ROOT/images"
     cat "$BOCKER_ROOT/networks/$BOCKER_BRIDGE.json" 2>/dev/null
     # links: this store's bridge and what is on it (other links come and go with other users)
