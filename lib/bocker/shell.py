@@ -6,7 +6,7 @@ Python-side operations (btrfsutil ioctls, file writes, mkdir) are printed as the
 shell line that does the same, so a trace can always be replayed by hand.
 
 Plain commands start through subprocess (cheap to import); plumbum, which costs
-~45 ms to import, is loaded only for pipelines.
+~45 ms to import, is loaded only for pipelines (`feed`).
 """
 import os
 import sys
@@ -205,23 +205,30 @@ def write_file(path, content, mode=None, show=True):
     os.replace(tmp, path)
 
 
-def pipeline(*argvs, stdout_path=None):
-    """Run `a | b | c [> file]` with plumbum, the composition layer for pipelines."""
-    line = " | ".join(" ".join(quote(a) for a in argv) for argv in argvs)
-    if stdout_path:
-        line += " > " + quote(stdout_path)
-    _emit(line)
-    if dry_run:
-        return ""
-    from plumbum import local
-    from plumbum.commands.processes import ProcessExecutionError
-    chain = None
-    for argv in argvs:
-        cmd = local[argv[0]][tuple(str(a) for a in argv[1:])]
-        chain = cmd if chain is None else chain | cmd
-    if stdout_path:
-        chain = chain > str(stdout_path)
-    try:
-        return chain()
-    except ProcessExecutionError as e:
-        raise CommandError(line, e.retcode, e.stderr)
+class feed:
+    """`bocker | COMMAND > FILE`: a stream that bocker writes into, read by a command that plumbum
+    starts with its output redirected to a file (e.g. a layer tar compressed by pigz on both
+    cores while Python makes the tar)."""
+
+    def __init__(self, argv, stdout_path):
+        self.argv, self.path = [str(a) for a in argv], str(stdout_path)
+        self.line = " ".join(quote(a) for a in self.argv) + " > " + quote(self.path)
+
+    def __enter__(self):
+        _emit(self.line + "  # fed by bocker on stdin")
+        if dry_run:
+            self.proc = None
+            return open(os.devnull, "wb")
+        import subprocess
+        from plumbum import local
+        self.proc = (local[self.argv[0]][tuple(self.argv[1:])] > self.path).popen(stdin=subprocess.PIPE)
+        return self.proc.stdin
+
+    def __exit__(self, *exc):
+        if self.proc is None:
+            return False
+        self.proc.stdin.close()
+        code = self.proc.wait()
+        if code and not exc[0]:
+            raise CommandError(self.line, code)
+        return False
