@@ -15,7 +15,8 @@ trap cleanup EXIT
 # the run itself; long ids and temp paths are shortened for reading
 "$here/bocker.py" --trace run --rm busybox echo hi >"$tmp/out" 2>"$tmp/trace"
 sed -e "s|$BOCKER_ROOT|/var/bocker|g" -e 's/\([0-9a-f]\{12\}\)[0-9a-f]\{52\}/\1…/g' \
-    -e "s|$here|/opt/bocker|g" "$tmp/trace" > "$tmp/trace.short"
+    -e "s|$here|/opt/bocker|g" -e "s|^nameserver .*|nameserver ...  (the host's, less loopback ones)|" \
+    "$tmp/trace" > "$tmp/trace.short"
 {
     sed '/<!-- trace:begin -->/q' "$here/README.md"
     echo '```console'

@@ -255,7 +255,7 @@ def start(cfg, rec, stdin=None, stdout=None, stderr=None, detach=False):
             exit_file = cdir(cfg, cid, "exitcode")
             _unlink(exit_file)
             monitor = runtime.monitor_script(exit_file, _bocker_argv(cfg, "_exited", cid))
-        with shell.step("launch", "launch: new namespaces in the cgroup; init.py waits for the host"):
+        with shell.step("launch", "launch: new namespaces; init.py joins the cgroup, waits for the host"):
             handle = runtime.launch(cfg, rec, rootfs, cdir(cfg, cid), stdin=stdin, stdout=stdout,
                                     stderr=stderr, monitor=monitor)
             undo.append(handle.abort)
