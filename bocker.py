@@ -17,4 +17,9 @@ sys.path += ["/usr/lib/python3/dist-packages",
 
 if __name__ == "__main__":
     from bocker.cli import main
-    sys.exit(main(sys.argv[1:], START))
+    code = main(sys.argv[1:], START)
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:  # `bocker ... | head`: the reader has gone, which is no error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    sys.exit(code)

@@ -38,7 +38,7 @@ def parse_cpus(text):
         value = float(text)
     except ValueError:
         raise BockerError(f"invalid --cpus value: {text!r}")
-    if not value > 0 or value > (os.cpu_count() or 1):  # (`not >` also refuses nan)
+    if not value >= 0.01 or value > (os.cpu_count() or 1):  # (`not >=` also refuses nan)
         raise BockerError(f"range of CPUs is from 0.01 to {os.cpu_count()}.00, as there are only "
                           f"{os.cpu_count()} CPUs available")
     return value
@@ -68,7 +68,15 @@ def _group(cfg, cid):
 
 
 def create(cfg, cid, limits):
-    """Make the container's cgroup and write its limits."""
+    """Make the container's cgroup and write its limits (removed again if that fails)."""
+    try:
+        _create(cfg, cid, limits)
+    except BaseException:
+        delete(cfg, cid)
+        raise
+
+
+def _create(cfg, cid, limits):
     group = _group(cfg, cid)
     if version(cfg) == 1:
         shell.run(["cgcreate", "-g", f"{','.join(V1_CONTROLLERS)}:{group}"])
@@ -131,17 +139,6 @@ def oom_killed(cfg, cid):
     return False
 
 
-def pids(cfg, cid):
-    """Host pids of every process in the container's cgroup."""
-    name = "tasks" if version(cfg) == 1 else "cgroup.procs"
-    path = os.path.join(paths(cfg, cid)[0 if version(cfg) == 2 else V1_CONTROLLERS.index("pids")], name)
-    try:
-        with open(path) as f:
-            return [int(x) for x in f.read().split()]
-    except OSError:
-        return []
-
-
 def delete(cfg, cid):
     """Remove the container's cgroup (all its processes have exited)."""
     existing = [p for p in paths(cfg, cid) if os.path.isdir(p)]
@@ -187,5 +184,5 @@ def delete_parent(cfg):
                 shell.do(f"rmdir {p}", os.rmdir, p)
     else:
         p = os.path.join(cfg.cgroup_root, cfg.cgroup_parent)
-        if os.path.isdir(p):
+        if os.path.isdir(p) and not any(os.path.isdir(os.path.join(p, e)) for e in os.listdir(p)):
             shell.do(f"rmdir {p}", os.rmdir, p)

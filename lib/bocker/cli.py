@@ -273,11 +273,10 @@ def cmd_start(cfg, a):
         try:
             cid = containers.resolve(cfg, ref)
             with store.lock(containers.cdir(cfg, cid, ".lock")):
-                rec = containers.load(cfg, cid)
-                if containers.state(cfg, rec)["Status"] in ("running", "paused"):
+                rec = containers.startable(cfg, cid)
+                if rec is None:  # running already
                     print(ref)
                     continue
-                rec["State"]["Status"] = "created"
                 if not a.attach:
                     containers.run_detached(cfg, rec)
                     print(ref)
@@ -321,7 +320,9 @@ def cmd_restart(cfg, a):
         containers.stop(cfg, ref, a.time)
         cid = containers.resolve(cfg, ref)
         with store.lock(containers.cdir(cfg, cid, ".lock")):
-            containers.run_detached(cfg, containers.load(cfg, cid))
+            rec = containers.startable(cfg, cid)
+            if rec is not None:  # (unless another command started it meanwhile)
+                containers.run_detached(cfg, rec)
     return _each(a.containers, restart)
 
 
@@ -441,10 +442,8 @@ def cmd_rm(cfg, a):
 def cmd_container_prune(cfg, a):
     """Remove all stopped containers."""
     from . import containers
-    for r in containers.ps_rows(cfg, all_=True):
-        if r["State"] not in ("running", "paused"):
-            containers.remove(cfg, r["ID"])
-            print(r["ID"])
+    stopped = [r["ID"] for r in containers.ps_rows(cfg, all_=True) if r["State"] not in ("running", "paused")]
+    return _each(stopped, lambda cid: containers.remove(cfg, cid) and None)
 
 
 @verb("image prune", arg("-a", "--all", action="store_true", help="all images not used by a container"),
@@ -631,13 +630,14 @@ def main(argv, started=None):
         code = e.code
     except KeyboardInterrupt:
         code = 130
+    except BrokenPipeError:  # `bocker logs x | head`: the reader left, not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = 0
     except Exception as e:  # a bug: still one line, unless BOCKER_DEBUG asks for the traceback
         if os.environ.get("BOCKER_DEBUG"):
             raise
         sys.stderr.write(f"bocker: internal error: {type(e).__name__}: {e} (BOCKER_DEBUG=1 for details)\n")
         code = 125
-    except BrokenPipeError:
-        code = 0
     shell.report_timings()
     return code
 

@@ -105,6 +105,19 @@ def _claim_name(cfg, name, cid):
     shell.do(f"ln -s {cid} {shell.quote(cfg.path('names', name))}", link)
 
 
+def merge_env(env, items):
+    """-e KEY=VALUE replaces KEY; -e KEY takes the value from bocker's environment (docker's rule)."""
+    env = list(env)
+    for item in items:
+        key = item.partition("=")[0]
+        if "=" not in item:
+            if key not in os.environ:
+                continue
+            item = f"{key}={os.environ[key]}"
+        env = [e for e in env if e.partition("=")[0] != key] + [item]
+    return env
+
+
 def make_record(cfg, cid, name, image_id, ref, opts):
     """The container's record, in the shape `docker inspect` shows."""
     image_cfg = images.config(cfg, image_id).get("config") or {}
@@ -115,13 +128,7 @@ def make_record(cfg, cid, name, image_id, ref, opts):
     env.append(f"HOSTNAME={hostname}")
     if opts.get("tty"):
         env.append("TERM=xterm")
-    for item in opts.get("env") or []:
-        key = item.partition("=")[0]
-        if "=" not in item:  # -e NAME takes the value from bocker's environment, like docker
-            if key not in os.environ:
-                continue
-            item = f"{key}={os.environ[key]}"
-        env = [e for e in env if e.partition("=")[0] != key] + [item]
+    env = merge_env(env, opts.get("env") or [])
     entrypoint = image_cfg.get("Entrypoint")
     if opts.get("entrypoint") is not None:
         entrypoint = [opts["entrypoint"]] if opts["entrypoint"] else None
@@ -320,7 +327,7 @@ def _release_network(cfg, rec):
 def record_exit(cfg, rec, code):
     """After the container's PID 1 exited: record code and time, release its cgroup and address.
     Idempotent: the monitor, `stop` and `rm` may all get here."""
-    from . import cgroups, network
+    from . import cgroups
     cid = rec["Id"]
     with shell.step("teardown", "teardown: the netns (and eth0 with it) died with the container"):
         oom = cgroups.oom_killed(cfg, cid)
@@ -411,6 +418,19 @@ def run_detached(cfg, rec):
         raise BockerError(failed[1], code=failed[0])
 
 
+def startable(cfg, cid):
+    """Under the container's lock: its record ready for start, or None if it runs already.
+    A run whose exit nobody recorded (its monitor died) is recorded first, freeing what it held."""
+    rec = load(cfg, cid)
+    st = state(cfg, rec)
+    if st["Status"] in ("running", "paused"):
+        return None
+    if rec["State"]["Status"] in ("running", "paused"):
+        record_exit(cfg, rec, st["ExitCode"])
+    rec["State"]["Status"] = "created"
+    return rec
+
+
 def running_record(cfg, ref):
     """The record of a container that must be running (exec, kill, pause): 125 otherwise."""
     rec = load(cfg, resolve(cfg, ref))
@@ -488,15 +508,16 @@ def stop(cfg, ref, timeout=10, sig="TERM"):
 
 def _reap(cfg, cid):
     """If nobody is left to record a container's exit (its monitor died), record it now."""
-    if not os.path.isdir(cdir(cfg, cid)):  # removed at exit (--rm)
-        return
-    with store.lock(cdir(cfg, cid, ".lock")):
-        rec = load(cfg, cid)
-        st = state(cfg, rec)
-        if rec["State"]["Status"] in ("running", "paused") and st["Status"] == "exited":
-            monitor = rec["State"].get("MonitorPid")
-            if not monitor or not _pid_alive(monitor) or monitor == os.getpid():
-                record_exit(cfg, rec, st["ExitCode"])
+    try:
+        with store.lock(cdir(cfg, cid, ".lock")):
+            rec = load(cfg, cid)
+            st = state(cfg, rec)
+            if rec["State"]["Status"] in ("running", "paused") and st["Status"] == "exited":
+                monitor = rec["State"].get("MonitorPid")
+                if not monitor or not _pid_alive(monitor) or monitor == os.getpid():
+                    record_exit(cfg, rec, st["ExitCode"])
+    except (FileNotFoundError, BockerError):  # removed at exit (--rm) or meanwhile
+        pass
 
 
 def pause(cfg, ref, frozen=True):
@@ -519,14 +540,7 @@ def exec_in(cfg, ref, command, workdir=None, user=None, env=(), interactive=Fals
     if rec["State"]["Status"] == "paused":
         raise BockerError(f"container {rec['Id'][:12]} is paused, unpause the container before exec")
     c = rec["Config"]
-    merged = list(c["Env"])
-    for item in env:
-        key = item.partition("=")[0]
-        if "=" not in item:
-            if key not in os.environ:
-                continue
-            item = f"{key}={os.environ[key]}"
-        merged = [e for e in merged if e.partition("=")[0] != key] + [item]
+    merged = merge_env(c["Env"], env)
     if tty:
         merged.append("TERM=xterm")
     argv = runtime.exec_argv(cfg, rec, command, workdir or c.get("WorkingDir"), user or c.get("User"),
@@ -559,6 +573,9 @@ def kill(cfg, rec, sig=9, wait=True):
     st = state(cfg, rec)
     if st["Status"] not in ("running", "paused"):
         return
+    if st["Status"] == "paused":  # a frozen process does not die until thawed
+        from . import cgroups
+        cgroups.freeze(cfg, rec["Id"], False)
     shell.run(["kill", f"-{sig}", str(st["Pid"])], check=False)
     while wait and not shell.dry_run and runtime.alive(st["Pid"], st.get("PidStartTime")):
         time.sleep(0.005)
@@ -575,7 +592,7 @@ def remove(cfg, ref, force=False, volumes=False):
 
 def remove_record(cfg, rec, force=False, released=False, volumes=False):
     """Remove a container given its record; `released`: record_exit() already freed cgroup and address."""
-    from . import cgroups, network
+    from . import cgroups
     from . import volumes as vols
     cid = rec["Id"]
     shell.lap("wait+record")

@@ -16,7 +16,6 @@ Heavy or rare imports (zstandard, gzip) are loaded when a layer needs them.
 """
 import errno
 import hashlib
-import io
 import json
 import os
 import stat
@@ -639,10 +638,12 @@ def diff(parent, child, out, split_path=None):
     links = {}               # (dev, ino) -> first name written, for hard links inside the layer
     count = 0
 
-    def walk(rel):
+    def walk(rel, in_parent=True):
+        """`in_parent`: rel is a real directory in the parent too (checked with lstat at each
+        level), so that a parent's symlink is never followed onto the host."""
         nonlocal count
         cdir = os.path.join(child, rel) if rel else child
-        pdir = (os.path.join(parent, rel) if rel else parent) if parent is not None else None
+        pdir = (os.path.join(parent, rel) if rel else parent) if parent is not None and in_parent else None
         names = set(os.listdir(cdir))
         pnames = set()
         if pdir is not None:
@@ -665,6 +666,7 @@ def diff(parent, child, out, split_path=None):
             st = os.lstat(cpath)
             xs = _read_xattrs(cpath)
             changed = True
+            pst = None
             if name in pnames:
                 ppath = os.path.join(pdir, name)
                 pst = os.lstat(ppath)
@@ -683,7 +685,7 @@ def diff(parent, child, out, split_path=None):
                     tw.add(ti, cpath)
                     count += 1
             if stat.S_ISDIR(st.st_mode):
-                walk(tname)
+                walk(tname, pst is not None and stat.S_ISDIR(pst.st_mode))
 
     try:
         walk("")
@@ -730,11 +732,3 @@ def regenerate(layer_dir, split_path, out):
 def tar_tree(path, out):
     """The whole tree at `path` as a tar (export; a first layer)."""
     return diff(None, path, out)
-
-
-def empty_tar():
-    return b"\0" * 1024
-
-
-def new_buffer():
-    return io.BytesIO()

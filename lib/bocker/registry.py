@@ -449,11 +449,6 @@ class Client:
                 raise RegistryError(f"{repo}:{reference}: unsupported manifest type {media!r}")
         return body, media, digest
 
-    def manifest_exists(self, repo, reference):
-        r = self.request("HEAD", f"/v2/{repo}/manifests/{reference}", scope=f"repository:{repo}:pull",
-                         headers={"Accept": ACCEPT}, ok=(200, 404))
-        return r.status_code == 200
-
     def blob_exists(self, repo, digest, scope=None):
         """The blob's size when the repository has it, else None."""
         r = self.request("HEAD", f"/v2/{repo}/blobs/{digest}", scope=scope or f"repository:{repo}:pull",

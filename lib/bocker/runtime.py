@@ -76,8 +76,9 @@ def command_of(rec):
 class Launch:
     """A started container: the launcher process (or its $var) and the container's host pid."""
 
-    def __init__(self, proc, pid, go, argv, status=None):
+    def __init__(self, proc, pid, go, argv, status=None, detached=False):
         self.proc, self.pid, self._go, self.argv, self._status = proc, pid, go, argv, status
+        self.detached = detached
 
     def go(self):
         """Let the init continue: the host side (network) is ready."""
@@ -112,7 +113,8 @@ class Launch:
         if self._status is not None:
             os.close(self._status)
         self._go = self._status = None
-        self.proc.wait()
+        if not self.detached:  # a detached container's monitor finishes on its own: it calls
+            self.proc.wait()   # bocker back, which waits for the lock that start holds
 
 
 def launch(cfg, rec, rootfs, sync_dir, stdin=None, stdout=None, stderr=None, monitor=None):
@@ -159,7 +161,7 @@ def launch(cfg, rec, rootfs, sync_dir, stdin=None, stdout=None, stderr=None, mon
         code = proc.wait()
         err = proc.stderr.read().decode(errors="replace").strip() if proc.stderr else ""
         raise BockerError(f"the container did not start (exit {exit_code(code)})" + (f": {err}" if err else ""))
-    return Launch(proc, int(line), go_w, argv, status=status)
+    return Launch(proc, int(line), go_w, argv, status=status, detached=bool(monitor))
 
 
 def exec_argv(cfg, rec, command, workdir, user, env, tty=False):

@@ -217,8 +217,8 @@ class feed:
     def __enter__(self):
         _emit(self.line + "  # fed by bocker on stdin")
         if dry_run:
-            self.proc = None
-            return open(os.devnull, "wb")
+            self.proc, self.sink = None, open(os.devnull, "wb")
+            return self.sink
         import subprocess
         from plumbum import local
         self.proc = (local[self.argv[0]][tuple(self.argv[1:])] > self.path).popen(stdin=subprocess.PIPE)
@@ -226,6 +226,7 @@ class feed:
 
     def __exit__(self, *exc):
         if self.proc is None:
+            self.sink.close()
             return False
         self.proc.stdin.close()
         code = self.proc.wait()

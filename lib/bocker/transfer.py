@@ -79,7 +79,12 @@ def config_bytes_of(config):
 
 
 def _hex(digest):
-    return digest.split(":", 1)[1] if ":" in digest else digest
+    """The hex of a sha256 digest; anything else is refused (digests become file names)."""
+    import re
+    hexpart = digest.split(":", 1)[1] if ":" in digest else digest
+    if not re.fullmatch(r"[0-9a-f]{64}", hexpart) or (":" in digest and not digest.startswith("sha256:")):
+        raise BockerError(f"invalid digest: {digest[:80]!r}")
+    return hexpart
 
 
 def _sha(data):
@@ -162,11 +167,6 @@ class Progress:
 
 
 # --- registering images (until images.py has register_raw) ---------------------------------
-
-def register_raw(cfg, source, config_bytes, tag=None, repo_digest=None):
-    """An image whose id is the sha256 of `config_bytes`, stored byte for byte."""
-    return images.register_raw(cfg, source, config_bytes, tag=tag, repo_digest=repo_digest)
-
 
 def _apply_layer(cfg, parent_chain, chain, diff_id, opener, blob=None, source=None, progress=None):
     """Make layers/<chain>: a snapshot of the parent layer with the layer applied, read-only.
@@ -309,7 +309,7 @@ def pull(cfg, ref_text, platform=None, insecure=False, quiet=False, progress=Non
                 p.status(key, "Pull complete")
                 _unlink(path)
             top = layer_dir(cfg, chains[-1]) if chains else _empty_rootfs(cfg)
-            image_id = register_raw(cfg, top, config_bytes, tag=tag, repo_digest=repo_digest)
+            image_id = images.register_raw(cfg, top, config_bytes, tag=tag, repo_digest=repo_digest)
     except BaseException:
         pool.shutdown(wait=True, cancel_futures=True)
         for chain in reversed(made):          # a failed pull leaves the store as it was
@@ -425,7 +425,7 @@ def layered(cfg, image_id):
         hist.append({"created": config.get("created"), "created_by": "bocker: layer computed for push"})
         config["history"] = hist
     raw = config_bytes_of(config)
-    new_id = register_raw(cfg, layer_dir(cfg, chain), raw)
+    new_id = images.register_raw(cfg, layer_dir(cfg, chain), raw)
     for t in images.tags_of(cfg, image_id):
         images.add_tag(cfg, new_id, t)
     conv = _converted(cfg)
@@ -455,16 +455,20 @@ def _compressed_blob(cfg, chain, compression="gzip"):
     """A compressed blob of the layer in layers/.tmp: (path, {digest, size, mediaType})."""
     path = os.path.join(_tmpdir(cfg), f"{_hex(chain)}.{compression}.{os.getpid()}")
     media = OCI_LAYER_ZSTD if compression == "zstd" else (DOCKER_LAYER_GZIP if compression == "gzip" else OCI_LAYER)
-    if compression == "gzip":  # pigz compresses on both cores while Python makes the tar
-        with shell.feed(["pigz", "-3", "-n"], path) as gz:
-            _layer_tar(cfg, chain, gz)
-        return path, {"digest": registry_sha(path), "size": os.path.getsize(path), "mediaType": media}
-    with open(path, "wb") as f:
-        hw = layers.HashWriter(f)
-        z = layers.compressor(hw, compression)
-        _layer_tar(cfg, chain, z)
-        z.close()
-    return path, {"digest": hw.digest(), "size": hw.count, "mediaType": media}
+    try:
+        if compression == "gzip":  # pigz compresses on both cores while Python makes the tar
+            with shell.feed(["pigz", "-3", "-n"], path) as gz:
+                _layer_tar(cfg, chain, gz)
+            return path, {"digest": registry_sha(path), "size": os.path.getsize(path), "mediaType": media}
+        with open(path, "wb") as f:
+            hw = layers.HashWriter(f)
+            z = layers.compressor(hw, compression)
+            _layer_tar(cfg, chain, z)
+            z.close()
+        return path, {"digest": hw.digest(), "size": hw.count, "mediaType": media}
+    except BaseException:
+        _unlink(path)
+        raise
 
 
 # --- push ---------------------------------------------------------------------------------
@@ -854,7 +858,7 @@ def _load_docker(cfg, ar, p):
             raise BockerError(f"docker-archive: config {entry['Config']} does not match its digest name")
         openers = [lambda n=n: ar.open(n) for n in entry.get("Layers", [])]
         top = _import_layers(cfg, config_bytes, openers, p)
-        iid = register_raw(cfg, top, config_bytes)
+        iid = images.register_raw(cfg, top, config_bytes)
         tags = entry.get("RepoTags") or []
         for t in tags:
             images.add_tag(cfg, iid, t)
@@ -894,7 +898,7 @@ def _load_oci(cfg, ar, p, platform):
         openers = [lambda d=d: ar.open(blob_name(d["digest"])) for d in descs]
         blobs = [{k: d[k] for k in ("digest", "size", "mediaType") if k in d} for d in descs]
         top = _import_layers(cfg, config_bytes, openers, p, blobs=blobs)
-        iid = register_raw(cfg, top, config_bytes)
+        iid = images.register_raw(cfg, top, config_bytes)
         if name and (":" in name or "/" in name or name.isalnum()):
             images.add_tag(cfg, iid, name)
             out.append(f"Loaded image: {images.normalize(name)}")
@@ -943,7 +947,7 @@ def import_tar(cfg, source, tag=None, changes=(), message=""):
                 os.replace(split, final + ".tarsplit.gz")
                 _save_layer_meta(cfg, diff_id, {"chain_id": diff_id, "diff_id": diff_id, "parent": None,
                                                 "size": size, "blobs": [], "sources": []})
-        return register_raw(cfg, final, config_bytes_of(config), tag=tag)
+        return images.register_raw(cfg, final, config_bytes_of(config), tag=tag)
     except BaseException:
         if os.path.exists(work):
             store.delete_subvolume(work)

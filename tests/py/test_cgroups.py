@@ -135,13 +135,6 @@ def test_oom_killed_without_cgroup_is_false(cfg):
     assert cgroups.oom_killed(cfg, CID) is False
 
 
-def test_v1_pids_reads_tasks(cfg, env):
-    d = env / "cgroup" / "pids" / "bocker-pytest" / CID
-    d.mkdir(parents=True)
-    (d / "tasks").write_text("12\n34\n")
-    assert cgroups.pids(cfg, CID) == [12, 34]
-
-
 # --- v2: a fake unified tree ----------------------------------------------------------------
 
 def test_v2_create_writes_limits_and_enables_controllers(cfg, cgroup_v2):
@@ -216,12 +209,6 @@ def test_v2_oom_killed_reads_memory_events(cfg, cgroup_v2):
     assert cgroups.oom_killed(cfg, CID) is False
     events.write_text("low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\n")
     assert cgroups.oom_killed(cfg, CID) is True
-
-
-def test_v2_pids_reads_cgroup_procs(cfg, cgroup_v2):
-    cgroups.create(cfg, CID, {})
-    (cgroup_v2 / "bocker-pytest" / CID / "cgroup.procs").write_text("7\n8\n")
-    assert cgroups.pids(cfg, CID) == [7, 8]
 
 
 def test_v2_dry_run_changes_nothing_and_prints_the_steps(cfg, cgroup_v2, capsys):

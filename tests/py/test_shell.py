@@ -176,9 +176,16 @@ def test_dry_run_script_of_several_steps_runs(tmp_path, capsys):
     assert (d / "pid").read_text().strip().isdigit()
 
 
-def test_pipeline_runs_and_traces(tmp_path, capsys):
+def test_feed_pipes_python_output_through_a_command_and_traces(tmp_path, capsys):
     shell.trace = True
     out = tmp_path / "o"
-    shell.pipeline(["printf", "b\\na\\n"], ["sort"], stdout_path=str(out))
+    with shell.feed(["sort"], out) as stream:
+        stream.write(b"b\na\n")
     assert out.read_text() == "a\nb\n"
-    assert capsys.readouterr().err == f"+ printf 'b\\na\\n' | sort > {out}\n"
+    assert capsys.readouterr().err == f"+ sort > {out}  # fed by bocker on stdin\n"
+
+
+def test_feed_failure_is_a_command_error(tmp_path):
+    with pytest.raises(shell.CommandError):
+        with shell.feed(["sh", "-c", "cat >/dev/null; exit 3"], tmp_path / "o") as stream:
+            stream.write(b"x")
