@@ -47,6 +47,8 @@ RUN_ARGS = (
     arg("--volumes-from", action="append", default=[], metavar="CONTAINER[:ro]",
         help="mount the volumes of another container"),
     arg("--tmpfs", action="append", default=[], metavar="DST[:OPTIONS]", help="mount a tmpfs"),
+    arg("--log-opt", action="append", default=[], metavar="max-size=SIZE",
+        help="rotate the log past SIZE (default 10m; 0: never); one older file is kept"),
     arg("-p", "--publish", action="append", default=[], metavar="[IP:]HOST:CONTAINER[/PROTO]",
         help="publish a container port on the host (DNAT)"),
     arg("image", help="image name[:tag] or id"),
@@ -67,6 +69,17 @@ def _image_or_pull(cfg, ref):
     return transfer.pull(cfg, ref, quiet=False)
 
 
+def _log_max_size(options):
+    from . import logs
+    size = None
+    for o in options:
+        key, _, value = o.partition("=")
+        if key != "max-size":
+            raise BockerError(f"unknown log option: {key} (bocker knows max-size)")
+        size = logs.parse_size(value)
+    return size
+
+
 def _run_options(a):
     from . import cgroups, network
     if a.network not in ("bridge", "none", "host"):
@@ -82,6 +95,7 @@ def _run_options(a):
             "volumes": a.volume, "volumes_from": a.volumes_from, "tmpfs": a.tmpfs,
             "tty": a.tty, "interactive": a.interactive,
             "ports": [network.parse_port(p) for p in a.publish],
+            "log_max_size": _log_max_size(a.log_opt),
             "command": a.command}
 
 
@@ -422,11 +436,17 @@ def cmd_ps(cfg, a):
 
 @verb("logs", arg("-f", "--follow", action="store_true", help="follow until the container exits"),
       arg("-n", "--tail", default="all", help="only the last N lines"),
+      arg("-t", "--timestamps", action="store_true", help="show when each line was written"),
+      arg("--since", help="lines since: RFC 3339 time, Unix time, or a duration ago (10m)"),
+      arg("--until", help="lines until: RFC 3339 time, Unix time, or a duration ago (10m)"),
       arg("container", help="container"))
 def cmd_logs(cfg, a):
-    """Show a container's output (stdout and stderr, kept after it exits)."""
+    """Show a container's output (stdout and stderr, kept after it exits).
+
+    Each line is stamped when written; the log is rotated past --log-opt max-size (10m)."""
     from . import logs
-    logs.show(cfg, a.container, tail=a.tail, follow=a.follow)
+    logs.show(cfg, a.container, tail=a.tail, follow=a.follow, timestamps=a.timestamps,
+              since=a.since, until=a.until)
 
 
 @verb("rm", arg("-f", "--force", action="store_true", help="kill a running container first"),

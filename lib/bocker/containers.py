@@ -2,7 +2,7 @@
 
 containers/<id>/rootfs/         writable snapshot of the image
 containers/<id>/config.json     the record (docker inspect's shape)
-containers/<id>/container.log   stdout+stderr
+containers/<id>/container.log   stdout+stderr, one stamped line per line (see logs.py)
 names/<name> -> <id>            symlink: names are unique because symlink creation is atomic
 """
 import os
@@ -151,7 +151,8 @@ def make_record(cfg, cid, name, image_id, ref, opts):
                        "Memory": opts.get("memory") or 0,
                        "NanoCpus": int((opts.get("cpus") or 0) * 1e9),
                        "PidsLimit": opts.get("pids_limit") or 0, "AutoRemove": bool(opts.get("rm")),
-                       "PortBindings": opts.get("ports") or []},
+                       "PortBindings": opts.get("ports") or [],
+                       "LogConfig": {"Type": "bocker-file", "MaxSize": opts.get("log_max_size")}},
         "NetworkSettings": {"IPAddress": "", "Gateway": "", "IPPrefixLen": 0, "Ports": {}},
         "Mounts": [],
         "LogPath": cdir(cfg, cid, "container.log"),
@@ -261,7 +262,8 @@ def start(cfg, rec, stdin=None, stdout=None, stderr=None, detach=False):
         if detach:
             exit_file = cdir(cfg, cid, "exitcode")
             _unlink(exit_file)
-            monitor = runtime.monitor_script(exit_file, _bocker_argv(cfg, "_exited", cid))
+            log = None if rec["Config"].get("Tty") else cdir(cfg, cid, "container.log")
+            monitor = runtime.monitor_script(exit_file, log, log_max_size(rec), _bocker_argv(cfg, "_exited", cid))
         with shell.step("launch", "launch: new namespaces; init.py joins the cgroup, waits for the host"):
             handle = runtime.launch(cfg, rec, rootfs, cdir(cfg, cid), stdin=stdin, stdout=stdout,
                                     stderr=stderr, monitor=monitor)
@@ -360,7 +362,7 @@ def attach(cfg, rec, handle):
         return shell.Var("status")
     runtime.forward_signals(handle.pid)
     with shell.step("run"):
-        runtime.copy_output(handle.proc, cdir(cfg, rec["Id"], "container.log"))
+        runtime.copy_output(handle.proc, _log_writer(cfg, rec))
         code = runtime.exit_code(handle.proc.wait())
     record_exit_locked(cfg, rec, code)
     return code
@@ -375,6 +377,17 @@ def record_exit_locked(cfg, rec, code):
         pass
 
 
+def log_max_size(rec):
+    from . import logs
+    size = (rec["HostConfig"].get("LogConfig") or {}).get("MaxSize")
+    return logs.DEFAULT_MAX_SIZE if size is None else size
+
+
+def _log_writer(cfg, rec):
+    from . import logs
+    return logs.Writer(cdir(cfg, rec["Id"], "container.log"), log_max_size(rec))
+
+
 def run_foreground(cfg, rec, interactive=False):
     """start + attach, as `bocker run` without -d (and `start -a`)."""
     import subprocess
@@ -386,8 +399,7 @@ def run_foreground(cfg, rec, interactive=False):
         finally:
             os.close(slave)
         with shell.step("run"):
-            code = runtime.exit_code(terminal.relay(master, handle.proc,
-                                                    cdir(cfg, rec["Id"], "container.log"), interactive))
+            code = runtime.exit_code(terminal.relay(master, handle.proc, _log_writer(cfg, rec), interactive))
         record_exit_locked(cfg, rec, code)
         return code
     pipe = None if shell.dry_run else subprocess.PIPE
@@ -409,10 +421,10 @@ def run_detached(cfg, rec):
             start(cfg, rec, stdin=slave, stdout=slave, stderr=slave, detach=True)
         finally:
             os.close(slave)
-        terminal.keep_logging(master, log_path)
+        terminal.keep_logging(master, log_path, log_max_size(rec))
         return
-    with open(log_path, "ab") as log:
-        handle = start(cfg, rec, stdin=subprocess.DEVNULL, stdout=log, stderr=log, detach=True)
+    handle = start(cfg, rec, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                   detach=True)
     failed = handle.exec_status()
     if failed:  # docker run -d reports a command that cannot run, with its exit code
         raise BockerError(failed[1], code=failed[0])
@@ -553,7 +565,7 @@ def exec_in(cfg, ref, command, workdir=None, user=None, env=(), interactive=Fals
             proc = shell.spawn(argv, "exec", stdin=slave, stdout=slave, stderr=slave, start_new_session=True)
         finally:
             os.close(slave)
-        return runtime.exit_code(terminal.relay(master, proc, os.devnull, interactive))
+        return runtime.exit_code(terminal.relay(master, proc, None, interactive))
     if detach:
         shell.spawn(argv, "exec", stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                     stderr=subprocess.DEVNULL, start_new_session=True)

@@ -60,10 +60,17 @@ def process_options(workdir, user, env, tty=False):
     return opts
 
 
-def monitor_script(exit_file, on_exit):
+def monitor_script(exit_file, log_path, max_size, on_exit):
     """The detached container's waiter: a shell (~1 MB), not a Python process per container.
-    It records the exit code, then runs `on_exit` (bocker's bookkeeping) once, at exit."""
-    return f'"$@"; echo $? > {shell.quote(exit_file)}; exec {" ".join(shell.quote(a) for a in on_exit)}'
+    The container's output goes through `busybox awk`, which stamps each line into the log;
+    the shell records the exit code, then runs `on_exit` (bocker's bookkeeping) once, at exit."""
+    from .logs import awk_program
+    q = shell.quote
+    wait = f'"$@"; echo $? > {q(exit_file)}'
+    if log_path:  # (with -t the pty is the output, and bocker's copier stamps it)
+        wait = (f'{{ {wait}; }} 2>&1 | TZ=UTC0 busybox awk -v out={q(log_path)} -v max={max_size} '
+                f'{q(awk_program())}')
+    return f'{wait}; exec {" ".join(q(a) for a in on_exit)}'
 
 
 
@@ -217,8 +224,8 @@ def forward_signals(pid):
         signal.signal(s, forward)
 
 
-def copy_output(proc, log_path):
-    """Foreground: the container's stdout/stderr to the terminal and to its log."""
+def copy_output(proc, log):
+    """Foreground: the container's stdout/stderr to the terminal and to its log (a logs.Writer)."""
     import selectors
     import sys
     sel = selectors.DefaultSelector()
@@ -227,7 +234,7 @@ def copy_output(proc, log_path):
         if pipe is not None:
             sel.register(pipe, selectors.EVENT_READ)
             targets[pipe.fileno()] = out
-    with open(log_path, "ab") as log:
+    with log:
         while targets:
             for key, _ in sel.select():
                 data = os.read(key.fd, 65536)

@@ -41,9 +41,9 @@ def copy_size(master):
             return
 
 
-def relay(master, proc, log_path, forward_stdin):
-    """Copy between the user's terminal and the pty until the container closes it;
-    the terminal is put back as it was whatever happens."""
+def relay(master, proc, log, forward_stdin):
+    """Copy between the user's terminal and the pty until the container closes it (output
+    also to `log`, a logs.Writer, if given); the terminal is put back as it was whatever happens."""
     import select
     stdin_fd = sys.stdin.fileno()
     saved = None
@@ -55,38 +55,40 @@ def relay(master, proc, log_path, forward_stdin):
     readers = [master] + ([stdin_fd] if forward_stdin else [])
     out = sys.stdout.buffer
     try:
-        with open(log_path, "ab") as log:
-            while master in readers:
+        while master in readers:
+            try:
+                ready, _, _ = select.select(readers, [], [])
+            except InterruptedError:
+                continue
+            if master in ready:
                 try:
-                    ready, _, _ = select.select(readers, [], [])
-                except InterruptedError:
-                    continue
-                if master in ready:
-                    try:
-                        data = os.read(master, 65536)
-                    except OSError:  # EIO: every slave end is closed, the container is gone
-                        data = b""
-                    if not data:
-                        break
+                    data = os.read(master, 65536)
+                except OSError:  # EIO: every slave end is closed, the container is gone
+                    data = b""
+                if not data:
+                    break
+                if log is not None:
                     log.write(data)
-                    out.write(data)
-                    out.flush()
-                if stdin_fd in ready:
-                    data = os.read(stdin_fd, 65536)
-                    if not data:  # end of input: pass an EOF (Ctrl-D) on, stop reading
-                        readers.remove(stdin_fd)
-                        os.write(master, b"\x04")
-                    else:
-                        os.write(master, data)
+                out.write(data)
+                out.flush()
+            if stdin_fd in ready:
+                data = os.read(stdin_fd, 65536)
+                if not data:  # end of input: pass an EOF (Ctrl-D) on, stop reading
+                    readers.remove(stdin_fd)
+                    os.write(master, b"\x04")
+                else:
+                    os.write(master, data)
     finally:
         signal.signal(signal.SIGWINCH, old_winch)
         if saved is not None:
             termios.tcsetattr(stdin_fd, termios.TCSADRAIN, saved)
         os.close(master)
+        if log is not None:
+            log.close()
     return proc.wait()
 
 
-def keep_logging(master, log_path):
+def keep_logging(master, log_path, max_size):
     """-dt: a small background process holds the master end and writes the output to the log."""
     pid = os.fork()
     if pid:
@@ -99,12 +101,14 @@ def keep_logging(master, log_path):
         os.dup2(null, std)
     os.closerange(3, master)
     os.closerange(master + 1, 4096)
-    fd = os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
+    from .logs import Writer
+    log = Writer(log_path, max_size)
     while True:
         try:
             data = os.read(master, 65536)
         except OSError:
             data = b""
         if not data:
+            log.close()
             os._exit(0)
-        os.write(fd, data)
+        log.write(data)

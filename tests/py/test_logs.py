@@ -1,82 +1,75 @@
-"""logs.tail_offset: where the last N lines of a log start (and logs.show's --tail)."""
+"""logs: the stamped line format, its writer (rotation), --tail/--since/--until, logs.show."""
 import io
+import os
 
 import pytest
 
 from bocker import BockerError, logs
 
 
-def tail(data, n):
-    """The bytes `logs --tail n` shows: from tail_offset to the end."""
-    f = io.BytesIO(data)
-    return data[logs.tail_offset(f, n):]
+def stamped(*lines, t="2026-11-25T10:00:00Z"):
+    return b"".join(f"{t} ".encode() + line + b"\n" for line in lines)
 
 
-@pytest.mark.parametrize("n, want", [
-    (1, b"c\n"),
-    (2, b"b\nc\n"),
-    (3, b"a\nb\nc\n"),
-])
-def test_with_final_newline(n, want):
-    assert tail(b"a\nb\nc\n", n) == want
+def test_split_keeps_the_text_as_written():
+    assert logs.split(b"2026-11-25T10:00:00Z a b  c\n") == ("2026-11-25T10:00:00Z", b"a b  c\n")
+    assert logs.split(b"2026-11-25T10:00:00Z \n") == ("2026-11-25T10:00:00Z", b"\n")
 
 
-@pytest.mark.parametrize("n, want", [
-    (1, b"c"),
-    (2, b"b\nc"),
-    (3, b"a\nb\nc"),
-])
-def test_without_final_newline_the_last_partial_line_counts(n, want):
-    assert tail(b"a\nb\nc", n) == want
+def test_select_tail_since_until():
+    lines = [("2026-11-25T10:00:00Z", b"a\n"), ("2026-11-25T10:00:05Z", b"b\n"),
+             ("2026-11-25T10:00:10Z", b"c\n")]
+    assert logs.select(lines) == lines
+    assert logs.select(lines, tail=2) == lines[1:]
+    assert logs.select(lines, tail=0) == []
+    assert logs.select(lines, tail=10) == lines
+    t5 = logs.parse_time("2026-11-25T10:00:05Z")
+    assert logs.select(lines, since=t5) == lines[1:]
+    assert logs.select(lines, until=t5) == lines[:2]
+    assert logs.select(lines, tail=1, until=t5) == [lines[1]]
 
 
-def test_empty_file():
-    assert tail(b"", 1) == b""
-    assert tail(b"", 10) == b""
+def test_parse_time_forms():
+    assert logs.parse_time("1700000000") == 1700000000
+    assert logs.parse_time("10m", now=1000.0) == 400.0
+    assert logs.parse_time("2h", now=10000.0) == 2800.0
+    assert logs.parse_time("2026-11-25T10:00:00Z") == logs.parse_time("2026-11-25T10:00:00+00:00")
+    for bad in ("yesterday", "10x", ""):
+        with pytest.raises(BockerError, match="invalid time"):
+            logs.parse_time(bad)
 
 
-@pytest.mark.parametrize("data", [b"a\nb\nc\n", b"a\nb\nc", b"only one line\n", b"x"])
-def test_n_larger_than_the_file_gives_everything(data):
-    assert tail(data, 4) == data
-    assert tail(data, 1000) == data
+def test_writer_stamps_lines_and_writes_parts_of_lines_at_once(tmp_path):
+    path = str(tmp_path / "container.log")
+    with logs.Writer(path) as w:
+        w.write(b"one\npart")
+        w.write(b"ial\n")
+        w.write(b"/ # ")
+    texts = [logs.split(line)[1] for line in open(path, "rb")]
+    assert texts == [b"one\n", b"part", b"ial\n", b"/ # "]
+    assert b"".join(texts) == b"one\npartial\n/ # "
+    assert all(logs.split(line)[0].endswith("Z") for line in open(path, "rb"))
 
 
-def test_zero_lines_gives_nothing():
-    assert tail(b"a\nb\n", 0) == b""
+def test_split_of_a_part_of_a_line():
+    assert logs.split(b"2026-11-25T10:00:00.5Z+/ # \n") == ("2026-11-25T10:00:00.5Z", b"/ # ")
 
 
-def test_empty_lines_count_as_lines():
-    assert tail(b"a\n\n\nb\n", 2) == b"\nb\n"
-    assert tail(b"\n\n\n", 2) == b"\n\n"
-    assert tail(b"\n", 1) == b"\n"
+def test_writer_rotates_past_max_size(tmp_path):
+    path = str(tmp_path / "container.log")
+    with logs.Writer(path, max_size=100) as w:
+        for i in range(20):
+            w.write(b"line %d\n" % i)
+    assert os.path.getsize(path + ".1") > 100      # rotated once it passed the cap
+    assert os.path.getsize(path) <= 100 + 40         # the current file: at most one line past it
 
 
-def test_crlf_and_binary_bytes_are_kept():
-    data = b"one\r\ntwo\x00\xff\r\nthree\r\n"
-    assert tail(data, 2) == b"two\x00\xff\r\nthree\r\n"
-
-
-def test_lines_across_the_read_block_boundary():
-    # tail_offset reads backwards in 64 KiB blocks: lines longer than a block, and a
-    # newline exactly at a block boundary
-    long = b"x" * 70000
-    data = b"first\n" + long + b"\n" + b"last\n"
-    assert tail(data, 1) == b"last\n"
-    assert tail(data, 2) == long + b"\nlast\n"
-    assert tail(data, 3) == data
-    edge = b"y" * (65536 - 1) + b"\n" + b"z\n"  # newline at offset 65535
-    assert tail(edge, 1) == b"z\n"
-    assert tail(edge, 2) == edge
-    many = b"".join(b"%d\n" % i for i in range(50000))
-    assert tail(many, 3) == b"49997\n49998\n49999\n"
-
-
-def test_offset_is_a_byte_offset_into_the_file(tmp_path):
-    p = tmp_path / "container.log"
-    p.write_bytes(b"alpha\nbeta\ngamma\n")
-    with open(p, "rb") as f:
-        assert logs.tail_offset(f, 2) == len(b"alpha\n")
-        assert logs.tail_offset(f, 5) == 0
+def test_parse_size():
+    assert logs.parse_size("10m") == 10 * 1024 * 1024
+    assert logs.parse_size("512k") == 512 * 1024
+    assert logs.parse_size("100") == 100
+    with pytest.raises(BockerError):
+        logs.parse_size("lots")
 
 
 # --- logs.show with --tail, on a container record in a private store ----------------------
@@ -103,7 +96,7 @@ def show(cfg, cid, **kw):
 def test_show_tail(cfg, container):
     cid, path = container
     with open(path, "wb") as f:
-        f.write(b"1\n2\n3\n4\n")
+        f.write(stamped(b"1", b"2", b"3", b"4"))
     assert show(cfg, cid) == b"1\n2\n3\n4\n"
     assert show(cfg, cid, tail="2") == b"3\n4\n"
     assert show(cfg, cid, tail="all") == b"1\n2\n3\n4\n"
@@ -120,7 +113,7 @@ def test_show_without_a_log_file_is_empty(cfg, container):
 def test_show_follow_of_an_exited_container_returns(cfg, container):
     cid, path = container
     with open(path, "wb") as f:
-        f.write(b"done\n")
+        f.write(stamped(b"done"))
     assert show(cfg, cid, follow=True) == b"done\n"
     assert show(cfg, cid, follow=True, tail="1") == b"done\n"
 
@@ -136,3 +129,14 @@ def test_show_invalid_tail(cfg, container):
 def test_show_unknown_container(cfg):
     with pytest.raises(BockerError, match="No such container"):
         show(cfg, "nosuch")
+
+
+def test_show_timestamps_and_the_rotated_file_first(cfg, container):
+    cid, path = container
+    with open(path + ".1", "wb") as f:
+        f.write(stamped(b"old", t="2026-11-25T09:00:00Z"))
+    with open(path, "wb") as f:
+        f.write(stamped(b"new"))
+    assert show(cfg, cid) == b"old\nnew\n"
+    assert show(cfg, cid, timestamps=True) == stamped(b"old", t="2026-11-25T09:00:00Z") + stamped(b"new")
+    assert show(cfg, cid, since="2026-11-25T09:30:00Z") == b"new\n"
