@@ -42,7 +42,7 @@ def resolve(cfg, ref):
     if NAME_RE.fullmatch(ref) and os.path.islink(link):
         return os.readlink(link)
     if re.fullmatch(r"[0-9a-f]+", ref):
-        cid = store.by_prefix(os.listdir(cfg.path("containers")), ref, "container")
+        cid = store.by_prefix(ids(cfg), ref, "container")
         if cid:
             return cid
     raise BockerError(f"No such container: {ref}")
@@ -202,6 +202,21 @@ def _unlink(path):
 
 def _rmtree(path):
     shell.do(f"rm -rf {shell.quote(path)}", _remove_dir, path)
+
+
+def _discard(path, gone):
+    import errno
+    try:
+        os.rename(path, gone)
+    except FileNotFoundError:
+        pass
+    for _ in range(100):  # a writer may still be closing a file in it
+        try:
+            return _remove_dir(gone)
+        except OSError as e:
+            if e.errno != errno.ENOTEMPTY:
+                raise
+            time.sleep(0.01)
 
 
 def _remove_dir(path):
@@ -620,7 +635,11 @@ def remove_record(cfg, rec, force=False, released=False, volumes=False):
     if shell.dry_run or os.path.exists(rootfs):
         store.delete_subvolume(rootfs)
     _unlink(cfg.path("names", rec["Name"][1:]))
-    _rmtree(cdir(cfg, cid))
+    gone = cfg.path("containers", f".removed-{cid}")
+    # out of sight first (one rename): a monitor or log writer still finishing can no longer
+    # create files in it, and listings skip it
+    shell.do(f"mv {shell.quote(cdir(cfg, cid))} {shell.quote(gone)} && rm -rf {shell.quote(gone)}",
+             _discard, cdir(cfg, cid), gone)
     if volumes or rec["HostConfig"].get("AutoRemove"):  # docker: --rm takes anonymous volumes too
         for m in rec.get("Mounts") or []:
             if m.get("Anonymous") and m.get("Name"):
@@ -630,10 +649,15 @@ def remove_record(cfg, rec, force=False, released=False, volumes=False):
 
 # --- listing, logs, commit -------------------------------------------------------------
 
+def ids(cfg):
+    """Container ids (not the directories of containers being removed, .removed-ID)."""
+    return [c for c in os.listdir(cfg.path("containers")) if not c.startswith(".")]
+
+
 def all_records(cfg):
     out = []
     base = cfg.path("containers")
-    for cid in os.listdir(base):
+    for cid in ids(cfg):
         try:
             out.append(store.read_json(os.path.join(base, cid, "config.json")))
         except (FileNotFoundError, NotADirectoryError, ValueError):

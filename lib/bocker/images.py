@@ -218,16 +218,8 @@ def listing(cfg):
 
 def users(cfg, image_id):
     """Containers made from this image (ids)."""
-    out = []
-    cdir = cfg.path("containers")
-    for cid in os.listdir(cdir):
-        try:
-            rec = store.read_json(os.path.join(cdir, cid, "config.json"))
-        except (FileNotFoundError, ValueError):
-            continue
-        if rec.get("Image") == image_id:
-            out.append(cid)
-    return out
+    from . import containers
+    return [rec["Id"] for rec in containers.all_records(cfg) if rec.get("Image") == image_id]
 
 
 def remove(cfg, ref, force=False):
@@ -277,13 +269,9 @@ def inspect(cfg, image_id):
 
 def prune(cfg, all_=False):
     """Remove images no container uses: untagged ones (dangling), or all of them with all_."""
+    from . import containers
     repos = repositories(cfg)
-    used = set()
-    for cid in os.listdir(cfg.path("containers")):
-        try:
-            used.add(store.read_json(cfg.path("containers", cid, "config.json"))["Image"])
-        except (OSError, ValueError, KeyError):
-            continue
+    used = {rec.get("Image") for rec in containers.all_records(cfg)}
     out = []
     for image_id in all_ids(cfg):
         if image_id in used or (tags_of(cfg, image_id, repos) and not all_):
