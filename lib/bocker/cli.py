@@ -528,15 +528,13 @@ def cmd_volume_prune(cfg, a):
       arg("-f", "--force", action="store_true", help="do not ask (bocker never asks)"))
 def cmd_system_prune(cfg, a):
     """Remove stopped containers, dangling images (and unused volumes with --volumes)."""
-    cmd_container_prune(cfg, a)
+    from . import volumes
+    code = cmd_container_prune(cfg, a)
     cmd_image_prune(cfg, a)
-    if a.volumes:
-        cmd_volume_prune(cfg, argparse_ns(all=False))
-
-
-def argparse_ns(**kw):
-    import argparse
-    return argparse.Namespace(**kw)
+    if a.volumes:  # (docker: anonymous volumes only, also with -a)
+        for name in volumes.prune(cfg):
+            print(name)
+    return code
 
 
 @verb("system df")
