@@ -422,8 +422,8 @@ def cmd_ps(cfg, a):
         for r in rows:
             print(r["ID"] if a.no_trunc else r["ID"][:12])
         return
-    if a.format:
-        fmt.emit(rows, a.format)
+    if a.format:  # ids as docker shows them: 12 characters unless --no-trunc
+        fmt.emit([r if a.no_trunc else dict(r, ID=r["ID"][:12]) for r in rows], a.format)
         return
 
     def command(c):

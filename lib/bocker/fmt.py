@@ -66,8 +66,28 @@ def table(headers, rows, out=None):
         out.write("   ".join(cells).rstrip() + "\n")
 
 
+def go_template_to_jq(template):
+    """docker's simple Go templates, '{{.ID}}\\t{{.State.Pid}}', as a jq string interpolation."""
+    import re
+    parts = re.split(r"{{\s*(\.[A-Za-z0-9_.]*)\s*}}", template)
+    if any("{{" in p or "}}" in p for p in parts[::2]):
+        return None  # more than plain fields: not supported
+    text = "".join(json.dumps(p)[1:-1] if i % 2 == 0 else f"\\({p if p != '.' else '.'})"
+                   for i, p in enumerate(parts))
+    return f'"{text}"'
+
+
 def emit(objects, fmt, as_array=False):
-    """Print records: --format json (one per line, or an array) or a jq filter on each."""
+    """Print records: --format json (one per line, or an array) or a jq filter on each
+    (a docker-style '{{.Field}}' template is applied to each record, as docker does)."""
+    if fmt.replace(" ", "") == "{{json.}}":
+        fmt = "json"
+    if "{{" in fmt:
+        from . import BockerError
+        program = go_template_to_jq(fmt.replace("\\t", "\t").replace("\\n", "\n"))
+        if program is None:
+            raise BockerError("--format: only {{.Field}} templates are understood; use a jq filter")
+        return emit(objects, program)
     if fmt == "json":
         if as_array:
             print(json.dumps(objects, indent=4))

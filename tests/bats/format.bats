@@ -207,3 +207,19 @@ three() {
     run bocker ps -q --filter status=exited
     assert_output "${id:0:12}"
 }
+
+@test "docker-style {{.Field}} templates work for ps, images and inspect (per object, short ids)" {
+    bocker run --name tpl busybox true >/dev/null
+    run bocker ps -a --format '{{.Names}} {{.ID}}'
+    assert_success
+    assert_output --regexp '^tpl [0-9a-f]{12}$'
+    run bocker inspect --format '{{.State.ExitCode}} {{.Name}}' tpl
+    assert_output '0 /tpl'
+    run bocker images --format '{{.Repository}}:{{.Tag}}'
+    assert_output --partial 'busybox:latest'
+    run bocker ps -a --format '{{json .}}'
+    assert_output --partial '"Names": "tpl"'
+    run --separate-stderr bocker ps --format '{{if .ID}}x{{end}}'
+    assert_failure 125
+    bk_assert_error_line 'template'
+}

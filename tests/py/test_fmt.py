@@ -93,10 +93,21 @@ def test_emit_jq_filter_on_the_array(capsys):
 
 def test_emit_bad_filter_is_a_bocker_error():
     with pytest.raises(BockerError):
-        fmt.emit([{}], "{{.ID}}")
+        fmt.emit([{}], ".[")
+    with pytest.raises(BockerError):
+        fmt.emit([{}], "{{if .ID}}x{{end}}")  # a Go template beyond {{.Field}}
 
 
 def test_emit_bad_filter_message_is_one_line():
     with pytest.raises(BockerError) as e:
-        fmt.emit([{}], "{{.ID}}")
+        fmt.emit([{}], "{{.ID")
     assert "\n" not in str(e.value)
+
+
+def test_go_templates_become_jq_interpolations(capsys):
+    assert fmt.go_template_to_jq("{{.ID}}\t{{ .State.Pid }}") == '"\\(.ID)\\t\\(.State.Pid)"'
+    assert fmt.go_template_to_jq('a"b{{.X}}') == '"a\\"b\\(.X)"'
+    assert fmt.go_template_to_jq("{{json .}}") is None
+    fmt.emit([{"ID": "abc", "State": {"Pid": 7}}], "{{.ID}} {{.State.Pid}}")
+    fmt.emit([{"ID": "abc"}], "{{json .}}")
+    assert capsys.readouterr().out == 'abc 7\n{"ID": "abc"}\n'
