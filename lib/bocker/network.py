@@ -33,15 +33,11 @@ def _iptables(*args, table="nat", check=True):
 
 
 def _has_rule(table, chain, *rule):
-    import subprocess
-    return subprocess.run(["iptables", "-w", "-t", table, "-C", chain, *rule],
-                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode == 0
+    return shell.query(["iptables", "-w", "-t", table, "-C", chain, *rule])
 
 
 def _chain_exists(table, chain):
-    import subprocess
-    return subprocess.run(["iptables", "-w", "-t", table, "-n", "-L", chain],
-                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode == 0
+    return shell.query(["iptables", "-w", "-t", table, "-n", "-L", chain])
 
 
 def _chains(cfg):

@@ -158,6 +158,16 @@ def run(argv, input=None, check=True, capture=False, quiet_errors=False):
     return p.returncode
 
 
+def query(argv):
+    """A read-only check (does this rule exist?): run even in dry-run, not traced, True if exit 0."""
+    import subprocess
+    try:
+        return subprocess.run([str(a) for a in argv], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL).returncode == 0
+    except FileNotFoundError:
+        raise BockerError(f"{argv[0]}: command not found (run `make deps`)")
+
+
 def spawn(argv, var, **popen_args):
     """Start a command in the background: a Popen, or `$var` in a dry-run script."""
     import subprocess
