@@ -277,8 +277,13 @@ def start(cfg, rec, stdin=None, stdout=None, stderr=None, detach=False):
         if detach:
             exit_file = cdir(cfg, cid, "exitcode")
             _unlink(exit_file)
-            log = None if rec["Config"].get("Tty") else cdir(cfg, cid, "container.log")
-            monitor = runtime.monitor_script(exit_file, log, log_max_size(rec), _bocker_argv(cfg, "_exited", cid))
+            fifo = None
+            if not rec["Config"].get("Tty"):
+                fifo = cdir(cfg, cid, "log.fifo")
+                _unlink(fifo)
+                shell.do(f"mkfifo {shell.quote(fifo)}", os.mkfifo, fifo, 0o600)
+            monitor = runtime.monitor_script(exit_file, fifo, cdir(cfg, cid, "container.log"),
+                                             log_max_size(rec), _bocker_argv(cfg, "_exited", cid))
         with shell.step("launch", "launch: new namespaces; init.py joins the cgroup, waits for the host"):
             handle = runtime.launch(cfg, rec, rootfs, cdir(cfg, cid), stdin=stdin, stdout=stdout,
                                     stderr=stderr, monitor=monitor)
