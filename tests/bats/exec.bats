@@ -16,16 +16,6 @@ teardown() {
     bk_rm_all
 }
 
-# wait_for CMD...: poll a command for 10 s at most
-wait_for() {
-    local i
-    for i in $(seq 200); do
-        "$@" && return 0
-        sleep 0.05
-    done
-    return 1
-}
-
 @test "exec runs in all the container's namespaces (pid, mnt, uts, ipc, net, cgroup)" {
     bocker run -d --name e1 busybox sleep 30 >/dev/null
     pid=$(bocker inspect --format '.[0].State.Pid' e1)

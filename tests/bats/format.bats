@@ -13,10 +13,7 @@ teardown_file() {
 
 teardown() {
     bk_rm_all
-    local v
-    for v in $(bocker volume ls -q 2>/dev/null); do
-        bocker volume rm -f "$v" >/dev/null 2>&1 || true
-    done
+    bk_rm_all_volumes
 }
 
 # Three containers: up1 (running, label tier=web), ex3 (exited 3, label tier=db), cr1 (created).

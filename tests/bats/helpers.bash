@@ -132,6 +132,25 @@ bk_require_cgroup_v1() {
     [ ! -e /sys/fs/cgroup/cgroup.controllers ] || skip "cgroup v2 host: v1 files checked here"
 }
 
+# Per-test teardown for files that make volumes: remove every volume of this store.
+bk_rm_all_volumes() {
+    local v
+    for v in $("$BOCKER" volume ls -q 2>/dev/null); do
+        "$BOCKER" volume rm -f "$v" >/dev/null 2>&1 || true
+    done
+    return 0
+}
+
+# wait_for CMD...: poll a command for 10 s at most
+wait_for() {
+    local i
+    for i in $(seq 200); do
+        "$@" && return 0
+        sleep 0.05
+    done
+    return 1
+}
+
 # --- assertions about what a container left behind -------------------------------------
 
 # Container cgroups under this store's parent (one line per directory; empty when clean).

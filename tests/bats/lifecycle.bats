@@ -22,16 +22,6 @@ ms() {
     echo $((t / 1000))
 }
 
-# wait_for CMD...: poll a command (no bocker command needed) for 10 s at most
-wait_for() {
-    local i
-    for i in $(seq 200); do
-        "$@" && return 0
-        sleep 0.05
-    done
-    return 1
-}
-
 log_lines() {
     wc -l < "$BOCKER_ROOT/containers/$1/container.log"
 }

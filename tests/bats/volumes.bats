@@ -21,10 +21,7 @@ setup() {
 
 teardown() {
     bk_rm_all
-    local v
-    for v in $(bocker volume ls -q 2>/dev/null); do
-        bocker volume rm -f "$v" >/dev/null 2>&1 || true
-    done
+    bk_rm_all_volumes
     rm -rf "$HOSTDIR"
 }
 
