@@ -512,8 +512,11 @@ def set_rlimit(name, value):
 
 
 def read_bytes(path):
-    with open(path, "rb") as f:
-        return f.read()
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        return os.read(fd, os.fstat(fd).st_size)
+    finally:
+        os.close(fd)
 
 
 def write_file(path, value):
