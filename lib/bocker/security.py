@@ -7,9 +7,9 @@ is created. The seccomp profile is compiled once into a BPF program cached under
 $BOCKER_ROOT/seccomp/; the init loads it with one prctl.
 
 Docker's defaults are data here: DEFAULT_CAPS, MASKED_PATHS, READONLY_PATHS,
-DEFAULT_DEVICES and DEFAULT_PROFILE (moby's profiles/seccomp/default.json, in Docker's JSON
-shape, for x86_64). Nothing heavy is imported at the top: json only to read a user's
-profile, the seccomp bindings only to compile a profile the cache lacks.
+DEFAULT_DEVICES, and seccomp_default.json next to this file (moby's
+profiles/seccomp/default.json for x86_64, in Docker's JSON format). Nothing heavy is
+imported at the top: json and the seccomp bindings only to compile a profile the cache lacks.
 """
 import os
 
@@ -211,108 +211,8 @@ def init_command(command):
 
 # --- seccomp ----------------------------------------------------------------------------
 
-def _group(names, **fields):
-    """One syscalls[] entry of a Docker profile: names as one string, to keep the table short."""
-    entry = {"names": names.split(), "action": fields.pop("action", "SCMP_ACT_ALLOW")}
-    entry.update(fields)
-    return entry
-
-
-def _caps(*caps):
-    return {"caps": ["CAP_" + c.upper() for c in caps]}
-
-
-_CLONE_NS_FLAGS = 0x7E020000  # CLONE_NEWNS|NEWCGROUP|NEWUTS|NEWIPC|NEWUSER|NEWPID|NEWNET (2114060288)
-
-# moby's profiles/seccomp/default.json for the x86 family (arm, ppc, s390, mips, riscv
-# entries left out: bocker's init is x86_64 only)
-DEFAULT_PROFILE = {
-    "defaultAction": "SCMP_ACT_ERRNO",
-    "defaultErrnoRet": 1,
-    "archMap": [{"architecture": "SCMP_ARCH_X86_64",
-                 "subArchitectures": ["SCMP_ARCH_X86", "SCMP_ARCH_X32"]}],
-    "syscalls": [
-        _group("""accept accept4 access adjtimex alarm bind brk cachestat capget capset chdir chmod
-            chown chown32 clock_adjtime clock_adjtime64 clock_getres clock_getres_time64
-            clock_gettime clock_gettime64 clock_nanosleep clock_nanosleep_time64 close close_range
-            connect copy_file_range creat dup dup2 dup3 epoll_create epoll_create1 epoll_ctl
-            epoll_ctl_old epoll_pwait epoll_pwait2 epoll_wait epoll_wait_old eventfd eventfd2 execve
-            execveat exit exit_group faccessat faccessat2 fadvise64 fadvise64_64 fallocate
-            fanotify_mark fchdir fchmod fchmodat fchmodat2 fchown fchown32 fchownat fcntl fcntl64
-            fdatasync fgetxattr flistxattr flock fork fremovexattr fsetxattr fstat fstat64 fstatat64
-            fstatfs fstatfs64 fsync ftruncate ftruncate64 futex futex_requeue futex_time64
-            futex_wait futex_waitv futex_wake futimesat getcpu getcwd getdents getdents64 getegid
-            getegid32 geteuid geteuid32 getgid getgid32 getgroups getgroups32 getitimer getpeername
-            getpgid getpgrp getpid getppid getpriority getrandom getresgid getresgid32 getresuid
-            getresuid32 getrlimit get_robust_list getrusage getsid getsockname getsockopt
-            get_thread_area gettid gettimeofday getuid getuid32 getxattr getxattrat
-            inotify_add_watch inotify_init inotify_init1 inotify_rm_watch io_cancel ioctl io_destroy
-            io_getevents io_pgetevents io_pgetevents_time64 ioprio_get ioprio_set io_setup io_submit
-            ipc kill landlock_add_rule landlock_create_ruleset landlock_restrict_self lchown lchown32
-            lgetxattr link linkat listen listmount listxattr listxattrat llistxattr _llseek
-            lremovexattr lseek lsetxattr lstat lstat64 madvise map_shadow_stack membarrier
-            memfd_create memfd_secret mincore mkdir mkdirat mknod mknodat mlock mlock2 mlockall mmap
-            mmap2 mprotect mq_getsetattr mq_notify mq_open mq_timedreceive mq_timedreceive_time64
-            mq_timedsend mq_timedsend_time64 mq_unlink mremap mseal msgctl msgget msgrcv msgsnd msync
-            munlock munlockall munmap name_to_handle_at nanosleep newfstatat _newselect open openat
-            openat2 pause pidfd_open pidfd_send_signal pipe pipe2 pkey_alloc pkey_free pkey_mprotect
-            poll ppoll ppoll_time64 prctl pread64 preadv preadv2 prlimit64 process_mrelease pselect6
-            pselect6_time64 pwrite64 pwritev pwritev2 read readahead readlink readlinkat readv recv
-            recvfrom recvmmsg recvmmsg_time64 recvmsg remap_file_pages removexattr removexattrat
-            rename renameat renameat2 restart_syscall riscv_hwprobe rmdir rseq rt_sigaction
-            rt_sigpending rt_sigprocmask rt_sigqueueinfo rt_sigreturn rt_sigsuspend rt_sigtimedwait
-            rt_sigtimedwait_time64 rt_tgsigqueueinfo sched_getaffinity sched_getattr sched_getparam
-            sched_get_priority_max sched_get_priority_min sched_getscheduler sched_rr_get_interval
-            sched_rr_get_interval_time64 sched_setaffinity sched_setattr sched_setparam
-            sched_setscheduler sched_yield seccomp select semctl semget semop semtimedop
-            semtimedop_time64 send sendfile sendfile64 sendmmsg sendmsg sendto setfsgid setfsgid32
-            setfsuid setfsuid32 setgid setgid32 setgroups setgroups32 setitimer setpgid setpriority
-            setregid setregid32 setresgid setresgid32 setresuid setresuid32 setreuid setreuid32
-            setrlimit set_robust_list setsid setsockopt set_thread_area set_tid_address setuid
-            setuid32 setxattr setxattrat shmat shmctl shmdt shmget shutdown sigaltstack signalfd
-            signalfd4 sigprocmask sigreturn socketcall socketpair splice stat stat64 statfs statfs64
-            statmount statx symlink symlinkat sync sync_file_range syncfs sysinfo tee tgkill time
-            timer_create timer_delete timer_getoverrun timer_gettime timer_gettime64 timer_settime
-            timer_settime64 timerfd_create timerfd_gettime timerfd_gettime64 timerfd_settime
-            timerfd_settime64 times tkill truncate truncate64 ugetrlimit umask uname unlink unlinkat
-            uretprobe utime utimensat utimensat_time64 utimes vfork vmsplice wait4 waitid waitpid
-            write writev"""),
-        _group("process_vm_readv process_vm_writev ptrace", includes={"minKernel": "4.8"}),
-        # sockets of every family but AF_ALG (38) and AF_VSOCK (40)
-        _group("socket", args=[{"index": 0, "value": 38, "op": "SCMP_CMP_LT"}]),
-        _group("socket", args=[{"index": 0, "value": 39, "op": "SCMP_CMP_EQ"}]),
-        _group("socket", args=[{"index": 0, "value": 40, "op": "SCMP_CMP_GT"}]),
-        # personality: only PER_LINUX, PER_LINUX32, UNAME26 and their mix, and the query
-        *[_group("personality", args=[{"index": 0, "value": v, "op": "SCMP_CMP_EQ"}])
-          for v in (0x0, 0x8, 0x20000, 0x20008, 0xFFFFFFFF)],
-        _group("arch_prctl", includes={"arches": ["amd64", "x32"]}),
-        _group("modify_ldt", includes={"arches": ["amd64", "x32", "x86"]}),
-        _group("open_by_handle_at", includes=_caps("dac_read_search")),
-        _group("""bpf clone clone3 fanotify_init fsconfig fsmount fsopen fspick lookup_dcookie
-            lsm_get_self_attr lsm_list_modules lsm_set_self_attr mount mount_setattr move_mount
-            open_tree perf_event_open quotactl quotactl_fd setdomainname sethostname setns syslog
-            umount umount2 unshare""", includes=_caps("sys_admin")),
-        # without CAP_SYS_ADMIN: clone without any CLONE_NEW* flag (no new user namespace) ...
-        _group("clone", args=[{"index": 0, "value": _CLONE_NS_FLAGS, "valueTwo": 0,
-                               "op": "SCMP_CMP_MASKED_EQ"}], excludes=_caps("sys_admin")),
-        # ... and clone3, whose flags are in memory a filter cannot read: ENOSYS, so that libc
-        # falls back to clone
-        _group("clone3", action="SCMP_ACT_ERRNO", errnoRet=38, excludes=_caps("sys_admin")),
-        _group("reboot", includes=_caps("sys_boot")),
-        _group("chroot", includes=_caps("sys_chroot")),
-        _group("delete_module init_module finit_module", includes=_caps("sys_module")),
-        _group("acct", includes=_caps("sys_pacct")),
-        _group("kcmp pidfd_getfd process_madvise process_vm_readv process_vm_writev ptrace",
-               includes=_caps("sys_ptrace")),
-        _group("iopl ioperm", includes=_caps("sys_rawio")),
-        _group("settimeofday stime clock_settime clock_settime64", includes=_caps("sys_time")),
-        _group("vhangup", includes=_caps("sys_tty_config")),
-        _group("get_mempolicy mbind set_mempolicy set_mempolicy_home_node", includes=_caps("sys_nice")),
-        _group("syslog", includes=_caps("syslog")),
-        _group("bpf", includes=_caps("bpf")),
-        _group("perf_event_open", includes=_caps("perfmon")),
-    ],
-}
+# Docker's default profile, in Docker's JSON format (each entry's "comment" says why)
+DEFAULT_PROFILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "seccomp_default.json")
 
 ACTIONS = ("SCMP_ACT_KILL", "SCMP_ACT_KILL_THREAD", "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_TRAP",
            "SCMP_ACT_ERRNO", "SCMP_ACT_TRACE", "SCMP_ACT_ALLOW", "SCMP_ACT_LOG")
@@ -322,20 +222,23 @@ ARCHES = {"SCMP_ARCH_X86_64": "X86_64", "SCMP_ARCH_X86": "X86", "SCMP_ARCH_X32":
 NATIVE_ARCH = ("amd64", "SCMP_ARCH_X86_64")  # Go's name (profiles' includes.arches), libseccomp's
 
 
-def read_profile(path):
-    """A --security-opt seccomp=PATH profile: (raw bytes, checked profile)."""
+def _read_profile(path):
     try:
         with open(path, "rb") as f:
-            raw = f.read()
+            return f.read()
     except OSError as e:
         raise BockerError(f"opening seccomp profile ({path}) failed: {e.strerror}") from None
+
+
+def parse_profile(raw, where):
+    """A profile's text -> the checked profile (a dict in Docker's JSON shape)."""
     import json
     try:
         profile = json.loads(raw)
     except ValueError as e:
-        raise BockerError(f"decoding seccomp profile ({path}) failed: {e}") from None
-    check_profile(profile, path)
-    return raw, profile
+        raise BockerError(f"decoding seccomp profile ({where}) failed: {e}") from None
+    check_profile(profile, where)
+    return profile
 
 
 def _fail(where, message):
@@ -466,7 +369,11 @@ def _action(seccomp, action, errno):
 def compile_bpf(resolved, out_path):
     """libseccomp (Debian's python3-seccomp) builds the BPF program; it is written to out_path.
     Syscalls this libseccomp does not know are skipped, as runc does (they get the default)."""
-    import seccomp
+    try:
+        import seccomp
+    except ImportError:
+        raise BockerError("compiling a seccomp profile needs libseccomp's python bindings "
+                          "(apt-get install python3-seccomp), or use --security-opt seccomp=unconfined") from None
     default, default_errno, arches, rules = resolved
     default = _action(seccomp, default, default_errno)
     flt = seccomp.SyscallFilter(default)
@@ -512,24 +419,21 @@ def _sha256(data):
         return hashlib.sha256(data).hexdigest()
 
 
-def seccomp_program(store_root, caps, profile_path=None):
-    """The cached BPF program for a profile (the default, or a --security-opt seccomp=PATH
-    one) and a capability set: $BOCKER_ROOT/seccomp/<sha256>.bpf, compiled on first use
-    (~40 ms) and written atomically, 0600. A cache hit costs a hash and a stat (~0.2 ms)."""
-    if profile_path:
-        raw, profile = read_profile(profile_path)
-    else:
-        raw, profile = repr(DEFAULT_PROFILE).encode(), DEFAULT_PROFILE
+def seccomp_program(store_root, caps, profile_path=DEFAULT_PROFILE):
+    """The cached BPF program for a profile (Docker's default, or a --security-opt
+    seccomp=PATH one) and a capability set: $BOCKER_ROOT/seccomp/<sha256>.bpf, keyed by the
+    profile's text, the capabilities, the arch and the kernel. Compiled on first use (~50 ms)
+    and written atomically, 0600; a cache hit reads, hashes and stats (~0.1 ms)."""
+    raw = _read_profile(profile_path)
     key = b"\0".join([raw, ",".join(map(str, caps)).encode(), NATIVE_ARCH[1].encode(),
                       os.uname().release.encode()])
     path = os.path.join(store_root, "seccomp", _sha256(key) + ".bpf")
     if os.path.exists(path):
         return path
-    resolved = resolve(profile, caps)
+    resolved = resolve(parse_profile(raw, profile_path), caps)
     os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
     tmp = f"{path}.tmp{os.getpid()}"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-    os.close(fd)
+    os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600))
     try:
         compile_bpf(resolved, tmp)
         os.replace(tmp, path)
@@ -568,7 +472,7 @@ def init_options(store_root, privileged=False, cap_add=(), cap_drop=(), security
 
     opts = ["--caps", ",".join(map(str, caps))]
     if not privileged and sec["seccomp"] != "unconfined":
-        profile = None if sec["seccomp"] == "default" else sec["seccomp"]
+        profile = DEFAULT_PROFILE if sec["seccomp"] == "default" else sec["seccomp"]
         opts += ["--seccomp", seccomp_program(store_root, caps, profile)]
     if sec["no_new_privs"] is False:
         opts += ["--no-new-privs", "0"]

@@ -8,6 +8,8 @@ import pytest
 from bocker import BockerError, init, security
 
 DEFAULT = [0, 1, 3, 4, 5, 6, 7, 8, 10, 13, 18, 27, 29, 31]
+with open(security.DEFAULT_PROFILE, "rb") as f:
+    PROFILE = security.parse_profile(f.read(), "default")
 
 
 def test_cap_names_match_the_inits_table():
@@ -55,7 +57,7 @@ def test_capabilities_beyond_the_kernels_are_left_out(monkeypatch):
 
 def _allowed(caps, kernel=(6, 1)):
     """name -> [(action, errno, args)] of the rules that apply."""
-    _, _, _, rules = security.resolve(security.DEFAULT_PROFILE, caps, kernel)
+    _, _, _, rules = security.resolve(PROFILE, caps, kernel)
     out = {}
     for names, action, errno, args in rules:
         for n in names:
@@ -64,8 +66,7 @@ def _allowed(caps, kernel=(6, 1)):
 
 
 def test_default_profile_shape():
-    p = security.DEFAULT_PROFILE
-    security.check_profile(p)
+    p = PROFILE
     assert p["defaultAction"] == "SCMP_ACT_ERRNO" and p["defaultErrnoRet"] == 1
     default, errno, arches, _ = security.resolve(p, DEFAULT, (6, 1))
     assert arches == ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"]
@@ -119,6 +120,13 @@ def test_personality_and_socket_argument_filters():
     assert values == [0, 8, 0x20000, 0x20008, 0xFFFFFFFF]
     assert [(a[0]["op"], a[0]["value"]) for _, _, a in _allowed(DEFAULT)["socket"]] == [
         ("SCMP_CMP_LT", 38), ("SCMP_CMP_EQ", 39), ("SCMP_CMP_GT", 40)]
+
+
+def test_the_default_profile_is_a_docker_profile_for_x86_64():
+    assert set(PROFILE) == {"comment", "defaultAction", "defaultErrnoRet", "archMap", "syscalls"}
+    for call in PROFILE["syscalls"]:
+        for flt in (call.get("includes") or {}, call.get("excludes") or {}):
+            assert set(flt.get("arches") or []) <= {"amd64", "x86", "x32"}
 
 
 def test_compiled_program_is_cached_once_0600(tmp_path):
