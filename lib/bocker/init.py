@@ -2,9 +2,11 @@
 
 Started by `unshare` as `/usr/bin/python3 -I -S init.py OPTIONS -- COMMAND...`. It imports only
 os and ctypes (start-up cost matters), tells the host its pid, waits until the host has wired
-the network, then mounts /proc, /sys, /dev, switches root with pivot_root, sets the hostname,
-drops capabilities to Docker's default set, sets no_new_privs, applies user, env and workdir,
-and execs the command, which so becomes PID 1 of the container.
+the network, then mounts /proc, /sys, /dev, masks and write-protects Docker's list of kernel
+files, switches root with pivot_root, sets the hostname, sets all five capability sets, the
+user, no_new_privs, default signal dispositions and the seccomp filter, and execs the command,
+which so becomes PID 1 of the container. What to apply is decided on the host (security.py)
+and arrives as options; the init only applies it.
 
 Each step is listed in STEPS with the shell line that does the same, so that `bocker --trace`
 shows what the init does without the init printing into the container's output.
@@ -17,13 +19,27 @@ libc = ctypes.CDLL(None, use_errno=True)
 
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
 MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
+MS_KEPT = 1 | 2 | 4 | 8 | 1024 | 2048 | 4096  # (no)rdonly/suid/dev/exec/atime/diratime/relatime
 MNT_DETACH = 2
-PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS = 24, 38
-SYS_PIVOT_ROOT = 155  # x86_64
+PR_SET_SECCOMP, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS, PR_CAP_AMBIENT = 22, 24, 38, 47
+PR_CAP_AMBIENT_CLEAR_ALL, SECCOMP_MODE_FILTER = 4, 2
+SYS_RT_SIGACTION, SYS_RT_SIGPROCMASK, SYS_PIVOT_ROOT = 13, 14, 155  # x86_64
+# capability names by number (<linux/capability.h>), for the trace lines; security.py has the
+# same table for parsing --cap-add (a test keeps them equal: the init cannot import it)
+CAP_NAMES = ("chown", "dac_override", "dac_read_search", "fowner", "fsetid", "kill", "setgid",
+             "setuid", "setpcap", "linux_immutable", "net_bind_service", "net_broadcast",
+             "net_admin", "net_raw", "ipc_lock", "ipc_owner", "sys_module", "sys_rawio",
+             "sys_chroot", "sys_ptrace", "sys_pacct", "sys_admin", "sys_boot", "sys_nice",
+             "sys_resource", "sys_time", "sys_tty_config", "mknod", "lease", "audit_write",
+             "audit_control", "setfcap", "mac_override", "mac_admin", "syslog", "wake_alarm",
+             "block_suspend", "audit_read", "perfmon", "bpf", "checkpoint_restore")
 # Docker's default capability set: CapEff 00000000a80425fb
-DEFAULT_CAPS = {"chown": 0, "dac_override": 1, "fowner": 3, "fsetid": 4, "kill": 5, "setgid": 6,
-                "setuid": 7, "setpcap": 8, "net_bind_service": 10, "net_raw": 13, "sys_chroot": 18,
-                "mknod": 27, "audit_write": 29, "setfcap": 31}
+DEFAULT_CAPS = (0, 1, 3, 4, 5, 6, 7, 8, 10, 13, 18, 27, 29, 31)
+# setrlimit(2) resources by Docker's --ulimit names (<asm-generic/resource.h>)
+RLIMITS = {"cpu": 0, "fsize": 1, "data": 2, "stack": 3, "core": 4, "rss": 5, "nproc": 6,
+           "nofile": 7, "memlock": 8, "as": 9, "locks": 10, "sigpending": 11, "msgqueue": 12,
+           "nice": 13, "rtprio": 14, "rttime": 15}
+DOCKER_INIT = "/sbin/docker-init"  # where Docker puts its tini
 DEV_NODES = [("null", 1, 3), ("zero", 1, 5), ("full", 1, 7), ("random", 1, 8),
              ("urandom", 1, 9), ("tty", 5, 0)]
 DEV_LINKS = [("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1"),
@@ -48,13 +64,16 @@ def mount(source, target, fstype, flags=0, data=None):
            f"mount {target}")
 
 
+REPEATED = ("env", "volume", "tmpfs", "cgroup", "mask", "readonly_path", "ulimit", "sysctl", "device")
+
+
 def parse(argv):
     """OPTIONS -- COMMAND: options may repeat (--env, --volume); returns (opts, command)."""
-    opts = {"env": [], "volume": [], "tmpfs": [], "cgroup": []}
+    opts = {key: [] for key in REPEATED}
     i = 0
     while i < len(argv) and argv[i] != "--":
         key = argv[i].lstrip("-").replace("-", "_")
-        if key in ("env", "volume", "tmpfs", "cgroup"):
+        if key in REPEATED:
             opts[key].append(argv[i + 1])
         else:
             opts[key] = argv[i + 1]
@@ -81,30 +100,43 @@ def early_steps(opts):
 
 def late_steps(opts, command):
     """After the host's go-ahead: eth0 exists now."""
+    out = read_seccomp_step(opts)
     if opts.get("enter"):  # `bocker exec`: join a running container's mounts, then as below
         pid = opts["enter"]
-        out = [(f"nsenter --mount=/proc/{pid}/ns/mnt  # its mounts and its root",
-                lambda: enter_mounts(pid))]
+        out.append((f"nsenter --mount=/proc/{pid}/ns/mnt  # its mounts and its root",
+                    lambda: enter_mounts(pid)))
         return out + final_steps(opts, command)
     root = opts["rootfs"]
-    out = []
     if opts.get("ip"):
         ip, gw = opts["ip"], opts["gateway"]
         out.append((f"ip addr add {ip} dev eth0 && ip link set eth0 up && ip route add default via {gw}"
                     "  # eth0: the veth end the host made in our netns",
                     lambda: configure_eth0(ip, gw)))
+    sys_ro = "" if opts.get("privileged") == "1" else " -o ro"
+    shm = int(opts.get("shm_size") or 64 << 20)
     out += [
         (f"mount --bind {root} {root}  # pivot_root needs the new root to be a mount point",
          lambda: mount(root, root, None, MS_BIND | MS_REC)),
         (f"mount -t proc proc {root}/proc",
          lambda: mount("proc", mountpoint(root, "/proc"), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)),
-        (f"mount -t sysfs -o ro sysfs {root}/sys",
-         lambda: mount("sysfs", mountpoint(root, "/sys"), "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC)),
-        (f"mount -t tmpfs -o mode=755 tmpfs {root}/dev && mknod {root}/dev/null c 1 3 ...",
-         lambda: make_dev(root)),
+        (f"mount -t sysfs{sys_ro} sysfs {root}/sys",
+         lambda: mount("sysfs", mountpoint(root, "/sys"), "sysfs",
+                       (MS_RDONLY if sys_ro else 0) | MS_NOSUID | MS_NODEV | MS_NOEXEC)),
+        (f"mount -t tmpfs -o mode=755 tmpfs {root}/dev && mknod {root}/dev/null c 1 3 ..."
+         f" && mount -t tmpfs -o size={shm} shm {root}/dev/shm",
+         lambda: make_dev(root, shm)),
     ]
     if opts.get("tty"):
         out.append((f"mount --bind $(tty) {root}/dev/console", lambda: bind_console(root)))
+    for spec in opts["device"]:
+        src, dst, _ = spec.split(":")
+        out.append((f"mknod {root}{dst} {node_of(src)}  # --device {src}",
+                    lambda s=src, d=dst: make_device(root, s, d)))
+    if opts.get("docker_init"):
+        src = opts["docker_init"]
+        out.append((f"mount --bind {src} {root}{DOCKER_INIT} && mount -o remount,bind,ro {root}{DOCKER_INIT}"
+                    "  # --init: tini reaps zombies and forwards signals",
+                    lambda: bind_volume(root, src, DOCKER_INIT, "ro")))
     for spec in opts["volume"]:
         src, dst, mode = (spec.split(":") + ["rw"])[:3]
         out.append((f"mount --bind {src} {root}{dst}" + (" && mount -o remount,bind,ro " + root + dst
@@ -114,6 +146,10 @@ def late_steps(opts, command):
         dst, _, data = spec.partition(":")
         out.append((f"mount -t tmpfs -o {data or 'mode=1777'} tmpfs {root}{dst}",
                     lambda d=dst, o=data: mount_tmpfs(root, d, o)))
+    out += kernel_files_steps(opts, root)
+    if opts.get("read_only") == "1":
+        out.append((f"mount -o remount,bind,ro {root}  # --read-only (its own mounts stay writable)",
+                    lambda: remount_ro(root)))
     out += [
         (f"cd {root} && pivot_root . .  # the old root is stacked under the new one",
          lambda: pivot_root(root)),
@@ -123,6 +159,25 @@ def late_steps(opts, command):
     if opts.get("hostname"):
         out.append((f"hostname {opts['hostname']}", lambda: sethostname(opts["hostname"])))
     return out + final_steps(opts, command)
+
+
+def kernel_files_steps(opts, root):
+    """--sysctl values first (written while /proc/sys is still writable), then Docker's masked
+    and read-only paths, each resolved inside the rootfs; paths this kernel lacks are skipped."""
+    out = []
+    for item in opts["sysctl"]:
+        key, _, value = item.partition("=")
+        path = "/proc/sys/" + key.replace(".", "/")
+        out.append((f"echo {value} > {root}{path}  # --sysctl {key}",
+                    lambda p=path, v=value: write_file(inside(root, p), v)))
+    for path in opts["mask"]:
+        line = (f"mount -t tmpfs -o ro tmpfs {root}{path}" if os.path.isdir(path)
+                else f"mount --bind {root}/dev/null {root}{path}")
+        out.append((line + "  # masked", lambda p=path: mask(root, p)))
+    for path in opts["readonly_path"]:
+        out.append((f"mount --bind {root}{path} {root}{path} && mount -o remount,bind,ro {root}{path}",
+                    lambda p=path: make_readonly(root, p)))
+    return out
 
 
 def cgroup_file(path):
@@ -146,17 +201,53 @@ def controlling_tty():
 
 
 def final_steps(opts, command):
-    caps = ",".join("+" + c for c in DEFAULT_CAPS)
-    tty = [("setsid --ctty  # the pty becomes the controlling terminal", controlling_tty)] \
+    """The process itself: limits, capabilities, user, signals, seccomp, then exec. Capabilities
+    are set in the order runc uses: the bounding set while we are still root with every
+    capability, then the user (setuid to non-root makes the kernel clear permitted and
+    effective: Docker's CapEff 0 for -u 1000), then capset(2) for what is left."""
+    keep = kept_caps(opts)
+    names = ",".join("+" + cap_name(c) for c in sorted(keep))
+    out = [("setsid --ctty  # the pty becomes the controlling terminal", controlling_tty)] \
         if opts.get("tty") else []
-    return tty + [
-        (f"setpriv --bounding-set -all,{caps} --no-new-privs",
-         lambda: drop_privileges()),
-        (f"setpriv --reuid/--regid {opts.get('user') or '0'}  # the container's user",
+    for item in opts["ulimit"]:  # before the capability drop: raising a hard limit needs CAP_SYS_RESOURCE
+        name, _, value = item.partition("=")
+        shown = ":".join("unlimited" if v == "-1" else v for v in value.split(":"))
+        out.append((f"prlimit --pid $$ --{name}={shown}", lambda n=name, v=value: set_rlimit(n, v)))
+    if opts.get("oom_score_adj"):
+        adj = opts["oom_score_adj"]
+        out.append((f"echo {adj} > /proc/self/oom_score_adj",
+                    lambda: write_file("/proc/self/oom_score_adj", adj)))
+    no_new_privs = opts.get("no_new_privs", "1") == "1"
+    seccomp = [(f"seccomp-load {opts['seccomp']}  # prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, program)",
+                lambda: load_seccomp(opts["bpf"]))] if opts.get("seccomp") else []
+    if not no_new_privs:  # without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it now
+        out += seccomp
+    out += [
+        (f"setpriv --bounding-set -all{',' + names if names else ''}", lambda: drop_bounding(keep)),
+        (f"setpriv --reuid/--regid {opts.get('user') or '0'} --clear-groups  # the container's user",
          lambda: set_user(opts.get("user") or "")),
+        ("setpriv --inh-caps -all --ambient-caps -all  # permitted = effective = bounding for root,"
+         " none for other users", lambda: set_capabilities(keep)),
+    ]
+    if no_new_privs:
+        out.append(("setpriv --no-new-privs", lambda: _check(libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0),
+                                                            "no_new_privs")))
+    out.append(("trap - $(seq 64) && unblock all  # every signal SIG_DFL, an empty signal mask",
+                reset_signals))
+    if no_new_privs:  # last: the filter then has to allow nothing but execve itself
+        out += seccomp
+    return out + [
         (f"cd {opts.get('workdir') or '/'} && exec env -i {' '.join(opts['env'])} {' '.join(command)}",
          lambda: None),
     ]
+
+
+def read_seccomp_step(opts):
+    """The BPF program is read first: its host path is gone after pivot_root (or setns)."""
+    if not opts.get("seccomp"):
+        return []
+    return [(f"exec 3< {opts['seccomp']}  # the compiled seccomp filter (security.py)",
+             lambda: opts.update(bpf=read_bytes(opts["seccomp"])))]
 
 
 def enter_mounts(pid):
@@ -258,7 +349,7 @@ def mountpoint(root, path):
     return target
 
 
-def make_dev(root):
+def make_dev(root, shm_size):
     dev = mountpoint(root, "/dev")
     mount("tmpfs", dev, "tmpfs", MS_NOSUID, "mode=755,size=65536k")
     for name, major, minor in DEV_NODES:
@@ -270,8 +361,53 @@ def make_dev(root):
         os.mkdir(f"{dev}/{d}")
     mount("devpts", f"{dev}/pts", "devpts", MS_NOSUID | MS_NOEXEC,
           "newinstance,ptmxmode=0666,mode=0620,gid=5")
-    mount("shm", f"{dev}/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=65536k")
+    mount("shm", f"{dev}/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, f"mode=1777,size={shm_size}")
     mount("mqueue", f"{dev}/mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+
+
+def node_of(src):
+    """`c MAJOR MINOR` of a host device node, for the trace line."""
+    try:
+        st = os.stat(src)
+    except OSError:
+        return "? ? ?"
+    return f"{'b' if (st.st_mode & 0o170000) == 0o060000 else 'c'} {os.major(st.st_rdev)} {os.minor(st.st_rdev)}"
+
+
+def make_device(root, src, dst):
+    """--device SRC:DST: a node of SRC's type and numbers, mode and owner at DST (the host
+    checked SRC; the cgroup's allow-list decides whether it can be used)."""
+    st = os.stat(src)
+    target = inside(root, dst)
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    if os.path.lexists(target):  # e.g. --device /dev/null:/dev/null: replace ours
+        os.unlink(target)
+    os.mknod(target, st.st_mode, st.st_rdev)
+    os.chmod(target, st.st_mode & 0o7777)
+    os.chown(target, st.st_uid, st.st_gid)
+
+
+def mask(root, path):
+    """Docker's masked paths: an empty read-only tmpfs over a directory, /dev/null over a file."""
+    target = inside(root, path)
+    if os.path.isdir(target):
+        mount("tmpfs", target, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755")
+    elif os.path.lexists(target):
+        mount(f"{root}/dev/null", target, None, MS_BIND)
+
+
+def make_readonly(root, path):
+    """Docker's read-only paths (/proc/sys...): a bind mount on itself, remounted read-only."""
+    target = inside(root, path)
+    if os.path.lexists(target):
+        mount(target, target, None, MS_BIND | MS_REC)
+        remount_ro(target)
+
+
+def remount_ro(target):
+    """A bind remount sets all the mount's flags: keep nosuid, nodev, noexec... it had."""
+    kept = os.statvfs(target).f_flag & MS_KEPT
+    mount(target, target, None, MS_BIND | MS_REMOUNT | MS_RDONLY | kept)
 
 
 def bind_console(root):
@@ -288,7 +424,7 @@ def bind_volume(root, src, dst, mode):
         open(target, "a").close()
     mount(src, target, None, MS_BIND | MS_REC)
     if mode == "ro":
-        mount(src, target, None, MS_BIND | MS_REMOUNT | MS_RDONLY)
+        remount_ro(target)
 
 
 def pivot_root(root):
@@ -300,14 +436,92 @@ def sethostname(name):
     _check(libc.sethostname(name.encode(), len(name)), "sethostname")
 
 
-def drop_privileges():
-    keep = set(DEFAULT_CAPS.values())
+def kept_caps(opts):
+    """--caps N,N,... (numbers, from security.py); Docker's default set without it."""
+    if "caps" not in opts:
+        return set(DEFAULT_CAPS)
+    return {int(c) for c in opts["caps"].split(",") if c}
+
+
+def cap_name(number):
+    return CAP_NAMES[number] if number < len(CAP_NAMES) else f"cap_{number}"
+
+
+def last_cap():
     with open("/proc/sys/kernel/cap_last_cap") as f:
-        last = int(f.read())
-    for cap in range(last + 1):
+        return int(f.read())
+
+
+def drop_bounding(keep):
+    """The bounding set caps what any later execve can gain (root's file capabilities)."""
+    for cap in range(last_cap() + 1):
         if cap not in keep:
-            _check(libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0), f"drop capability {cap}")
-    _check(libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
+            _check(libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0), f"drop capability {cap_name(cap)}")
+
+
+class cap_header(ctypes.Structure):  # struct __user_cap_header_struct
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+# two struct __user_cap_data_struct {effective, permitted, inheritable}: caps 0-31, then 32-63
+cap_data = ctypes.c_uint32 * 6
+
+
+def set_capabilities(keep):
+    """capset(2): permitted = effective = what we still hold of `keep` (nothing after a setuid
+    to non-root), inheritable empty; then the ambient set cleared. Whatever the caller had
+    (`setpriv --inh-caps +sys_admin bocker run`) is gone: CapInh and CapAmb are 0."""
+    header = cap_header(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3, this thread
+    now = cap_data()
+    _check(libc.capget(ctypes.byref(header), now), "capget")
+    held = (now[1] | now[4] << 32) & sum(1 << c for c in keep)
+    low, high = held & 0xFFFFFFFF, held >> 32
+    _check(libc.capset(ctypes.byref(header), cap_data(low, low, 0, high, high, 0)), "capset")
+    _check(libc.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0), "clear ambient capabilities")
+
+
+def reset_signals():
+    """execve keeps ignored signals and the blocked mask: python ignores SIGPIPE and SIGXFSZ,
+    callers may ignore SIGQUIT... Raw rt_sigaction so that all 64 are reset (glibc refuses 32
+    and 33, and the `signal` module would import enum)."""
+    default = (ctypes.c_ulong * 4)()  # kernel struct sigaction: SIG_DFL, no flags, no restorer, empty mask
+    for sig in range(1, 65):
+        if sig not in (9, 19):  # SIGKILL, SIGSTOP cannot be changed
+            _check(libc.syscall(SYS_RT_SIGACTION, sig, default, None, 8), f"reset signal {sig}")
+    empty = ctypes.c_ulong(0)
+    _check(libc.syscall(SYS_RT_SIGPROCMASK, 2, ctypes.byref(empty), None, 8), "unblock signals")  # SIG_SETMASK
+
+
+class sock_fprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+
+def load_seccomp(program):
+    """One prctl: the program is libseccomp's BPF (struct sock_filter, 8 bytes each), compiled
+    and cached by the host."""
+    buf = ctypes.create_string_buffer(program, len(program))
+    prog = sock_fprog(len(program) // 8, ctypes.addressof(buf))
+    _check(libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(prog), 0, 0), "seccomp")
+
+
+def set_rlimit(name, value):
+    """--ulimit name=soft[:hard], -1 for unlimited (RLIM_INFINITY)."""
+    soft, _, hard = value.partition(":")
+    limit = (ctypes.c_ulong * 2)(int(soft) & (2**64 - 1), int(hard or soft) & (2**64 - 1))
+    _check(libc.setrlimit(RLIMITS[name], limit), f"ulimit {name}")
+
+
+def read_bytes(path):
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        return os.read(fd, os.fstat(fd).st_size)
+    finally:
+        os.close(fd)
+
+
+def write_file(path, value):
+    with open(path, "w") as f:
+        f.write(value)
 
 
 def _lookup(path, name):

@@ -41,7 +41,7 @@ def test_parse_without_command():
 
 
 def test_docker_default_capabilities_are_capeff_a80425fb():
-    mask = sum(1 << bit for bit in init.DEFAULT_CAPS.values())
+    mask = sum(1 << bit for bit in init.DEFAULT_CAPS)
     assert f"{mask:016x}" == "00000000a80425fb"
 
 
@@ -95,3 +95,80 @@ def test_lookup_reads_passwd_entries(tmp_path):
     assert init._lookup(str(p), "nobody")[2:4] == ["65534", "65534"]
     assert init._lookup(str(p), "nosuch") is None
     assert init._lookup(str(tmp_path / "missing"), "root") is None
+
+
+def _lines(argv):
+    opts, command = init.parse(argv + ["--", "true"])
+    return [line for line, _ in init.steps(opts, command)]
+
+
+def _order(lines, *needles):
+    found = [next(i for i, line in enumerate(lines) if n in line) for n in needles]
+    return found == sorted(found)
+
+
+def test_capabilities_bounding_then_user_then_capset_then_nnp_then_signals():
+    lines = _lines(["--rootfs", "/r", "--user", "1000"])
+    assert _order(lines, "--bounding-set", "--reuid", "--inh-caps -all --ambient-caps -all",
+                  "--no-new-privs", "SIG_DFL", "exec env")
+
+
+def test_default_caps_by_name_and_explicit_caps():
+    assert "+sys_admin" not in _lines(["--rootfs", "/r"])[-6]
+    bounding = next(line for line in _lines(["--rootfs", "/r", "--caps", "21,0"]) if "--bounding-set" in line)
+    assert bounding.endswith("-all,+chown,+sys_admin")
+    bounding = next(line for line in _lines(["--rootfs", "/r", "--caps", ""]) if "--bounding-set" in line)
+    assert bounding.endswith("-all")
+    opts, _ = init.parse(["--caps", "", "--"])
+    assert init.kept_caps(opts) == set()
+
+
+def test_seccomp_is_read_first_and_loaded_last_with_no_new_privs():
+    lines = _lines(["--rootfs", "/r", "--seccomp", "/s/x.bpf"])
+    assert "x.bpf" in lines[0]
+    assert "seccomp-load" in lines[-2]
+
+
+def test_seccomp_without_no_new_privs_is_loaded_before_the_capability_drop():
+    lines = _lines(["--rootfs", "/r", "--seccomp", "/s/x.bpf", "--no-new-privs", "0"])
+    assert not any("--no-new-privs" in line for line in lines)
+    assert _order(lines, "seccomp-load", "--bounding-set", "--reuid")
+
+
+def test_exec_reads_the_filter_before_entering_the_mounts():
+    lines = _lines(["--enter", "42", "--seccomp", "/s/x.bpf"])
+    assert _order(lines, "x.bpf", "nsenter --mount=/proc/42", "--bounding-set", "seccomp-load")
+
+
+def test_kernel_files_sysctl_then_masks_then_readonly_then_read_only_root_before_pivot():
+    lines = _lines(["--rootfs", "/r", "--sysctl", "net.ipv4.ip_forward=1", "--mask", "/proc/kcore",
+                    "--mask", "/sys/firmware", "--readonly-path", "/proc/sys", "--read-only", "1"])
+    assert "echo 1 > /r/proc/sys/net/ipv4/ip_forward  # --sysctl net.ipv4.ip_forward" in lines
+    assert _order(lines, "mount -t proc", "mount -t tmpfs -o mode=755 tmpfs /r/dev", "--sysctl",
+                  "/r/proc/kcore", "/r/sys/firmware", "remount,bind,ro /r/proc/sys",
+                  "remount,bind,ro /r  #", "pivot_root . .")
+
+
+def test_privileged_sysfs_is_writable():
+    assert "mount -t sysfs sysfs /r/sys" in _lines(["--rootfs", "/r", "--privileged", "1"])
+    assert "mount -t sysfs -o ro sysfs /r/sys" in _lines(["--rootfs", "/r"])
+
+
+def test_limits_and_oom_score_before_the_capability_drop():
+    lines = _lines(["--rootfs", "/r", "--ulimit", "nofile=1024:2048", "--ulimit", "core=-1:-1",
+                    "--oom-score-adj", "500", "--shm-size", "1048576"])
+    assert "prlimit --pid $$ --core=unlimited:unlimited" in lines
+    assert _order(lines, "size=1048576 shm", "--nofile=1024:2048", "oom_score_adj", "--bounding-set")
+
+
+def test_docker_init_and_devices_are_set_up_in_the_rootfs():
+    lines = _lines(["--rootfs", "/r", "--docker-init", "/usr/bin/tini-static",
+                    "--device", "/dev/null:/dev/xnull:rwm"])
+    assert "mknod /r/dev/xnull c 1 3  # --device /dev/null" in lines
+    assert any(line.startswith("mount --bind /usr/bin/tini-static /r/sbin/docker-init") for line in lines)
+
+
+def test_rlimit_names_are_dockers():
+    assert set(init.RLIMITS) == {"cpu", "fsize", "data", "stack", "core", "rss", "nproc", "nofile",
+                                 "memlock", "as", "locks", "sigpending", "msgqueue", "nice",
+                                 "rtprio", "rttime"}
