@@ -2,6 +2,8 @@
 import os
 
 DEFAULT_ROOT = "/var/bocker"
+# the checkout bocker runs from (lib/bocker/config.py is two levels down): bocker.py, scripts/
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 class Config:

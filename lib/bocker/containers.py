@@ -239,9 +239,8 @@ def _remove_dir(path):
 
 def _bocker_argv(cfg, *args):
     """How a child process calls bocker back (the detached container's monitor, at exit)."""
-    entry = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
-                         "bocker.py")
-    return [runtime.PYTHON, "-IS", entry, "--root", cfg.root, *args]
+    from .config import REPO
+    return [runtime.PYTHON, "-IS", os.path.join(REPO, "bocker.py"), "--root", cfg.root, *args]
 
 
 def start(cfg, rec, stdin=None, stdout=None, stderr=None, detach=False):

@@ -643,7 +643,7 @@ def test_import_export(cfg, tmp_path):
 
 # --- the verbs, end to end -----------------------------------------------------------------
 
-DRIVER = ("import sys; sys.path.insert(0, sys.argv[1]); import bocker.cli_registry; "
+DRIVER = ("import sys; sys.path.insert(0, sys.argv[1]); "
           "from bocker.cli import main; sys.exit(main(sys.argv[2:]))")
 
 
