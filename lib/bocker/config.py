@@ -19,10 +19,6 @@ class Config:
         self.cgroup_root = env.get("BOCKER_CGROUP_ROOT", "/sys/fs/cgroup")
         self.store_size = env.get("BOCKER_STORE_SIZE", "10G")
         self.timings = env.get("BOCKER_TIMINGS") not in (None, "", "0")
-        # iptables chain names: per bridge, so two stores never share (or delete) a chain
-        self.nat_chain = "BOCKER-" + self.bridge
-        self.post_chain = "BOCKER-POST-" + self.bridge
-        self.fwd_chain = "BOCKER-FWD-" + self.bridge
 
     def path(self, *parts):
         return os.path.join(self.root, *parts)

@@ -56,7 +56,7 @@ def test_run_defaults():
 
 def test_run_options_convert_limits():
     o = cli_containers._run_options(parse("run", "--memory", "64m", "--cpus", "0.5", "--pids-limit", "20", "busybox"))
-    assert (o["memory"], o["cpus"], o["pids_limit"]) == (64 << 20, 0.5, 20)
+    assert (o.memory, o.cpus, o.pids_limit) == (64 << 20, 0.5, 20)
 
 
 @pytest.mark.parametrize("args", [["--network", "foo"], ["--memory", "lots"], ["--cpus", "0"]])

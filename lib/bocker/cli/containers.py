@@ -60,22 +60,22 @@ def _log_max_size(options):
 
 
 def _run_options(a):
-    from .. import cgroups, network
+    from .. import cgroups, containers
+    from ..network import ports
     if a.network not in ("bridge", "none", "host"):
         raise BockerError(f"network {a.network} not found (bridge, none or host)")
     if a.publish and a.network != "bridge":
         raise BockerError("published ports need the bridge network")
-    return {"name": a.name, "env": a.env, "workdir": a.workdir, "user": a.user, "rm": a.rm,
-            "hostname": a.hostname, "entrypoint": a.entrypoint, "network": a.network,
-            "memory": cgroups.parse_memory(a.memory) if a.memory else 0,
-            "cpus": cgroups.parse_cpus(a.cpus) if a.cpus else 0,
-            "pids_limit": a.pids_limit if a.pids_limit and a.pids_limit > 0 else 0,
-            "labels": dict(l.partition("=")[::2] for l in a.label),
-            "volumes": a.volume, "volumes_from": a.volumes_from, "tmpfs": a.tmpfs,
-            "tty": a.tty, "interactive": a.interactive,
-            "ports": [network.parse_port(p) for p in a.publish],
-            "log_max_size": _log_max_size(a.log_opt),
-            "command": a.command}
+    return containers.RunOptions(
+        name=a.name, env=a.env, workdir=a.workdir, user=a.user, rm=a.rm, hostname=a.hostname,
+        entrypoint=a.entrypoint, network=a.network,
+        memory=cgroups.parse_memory(a.memory) if a.memory else 0,
+        cpus=cgroups.parse_cpus(a.cpus) if a.cpus else 0,
+        pids_limit=a.pids_limit if a.pids_limit and a.pids_limit > 0 else 0,
+        labels=dict(l.partition("=")[::2] for l in a.label),
+        volumes=a.volume, volumes_from=a.volumes_from, tmpfs=a.tmpfs, tty=a.tty, interactive=a.interactive,
+        ports=[ports.parse_port(p) for p in a.publish], log_max_size=_log_max_size(a.log_opt),
+        command=a.command)
 
 
 @verb("commit", arg("-m", "--message", default="", help="commit message"),
@@ -294,6 +294,6 @@ def cmd_container_prune(cfg, a):
 @verb("export", arg("-o", "--output", help="file (default: stdout)"), arg("container", help="container"))
 def cmd_export(cfg, a):
     """Export a container's filesystem as a tar archive."""
-    from .. import containers, transfer
+    from .. import archive, containers
     cid = containers.resolve(cfg, a.container)
-    transfer.export(cfg, containers.cdir(cfg, cid, "rootfs"), a.output)
+    archive.export(cfg, containers.cdir(cfg, cid, "rootfs"), a.output)

@@ -49,7 +49,7 @@ def cmd_tag(cfg, a):
       arg("image", nargs="+", help="images to remove"))
 def cmd_rmi(cfg, a):
     """Remove images (refused while a container uses one, unless -f)."""
-    from .. import images, transfer
+    from .. import images, layerstore
     failed = False
     for ref in a.image:
         try:
@@ -58,7 +58,7 @@ def cmd_rmi(cfg, a):
         except BockerError as e:
             print(f"bocker: {e}", file=sys.stderr)
             failed = True
-    transfer.prune_layers(cfg)  # pulled layers no image needs any more
+    layerstore.prune(cfg)  # pulled layers no image needs any more
     return 1 if failed else 0
 
 
@@ -66,10 +66,10 @@ def cmd_rmi(cfg, a):
       arg("-f", "--force", action="store_true", help="do not ask (bocker never asks)"))
 def cmd_image_prune(cfg, a):
     """Remove dangling images (untagged and unused); -a: every unused image."""
-    from .. import images, transfer
+    from .. import images, layerstore
     for line in images.prune(cfg, all_=a.all):
         print(line)
-    for chain in transfer.prune_layers(cfg):
+    for chain in layerstore.prune(cfg):
         print(f"Deleted layer: {chain}")
 
 
@@ -79,16 +79,16 @@ def cmd_image_prune(cfg, a):
       arg("images", nargs="+", help="images to save"))
 def cmd_save(cfg, a):
     """Save images to a tar archive (docker-archive, oci-archive) or an OCI layout directory."""
-    from .. import transfer
-    transfer.save(cfg, a.images, out_path=a.output, fmt=a.format)
+    from .. import archive
+    archive.save(cfg, a.images, out_path=a.output, fmt=a.format)
 
 
 @verb("load", arg("-i", "--input", help="archive (tar or OCI directory); default: stdin"), QUIET,
       arg("--platform", help="os/arch for multi-platform OCI layouts"))
 def cmd_load(cfg, a):
     """Load images from a docker-archive or OCI layout (tar or directory)."""
-    from .. import transfer
-    for line in transfer.load(cfg, a.input, quiet=a.quiet, platform=a.platform):
+    from .. import archive
+    for line in archive.load(cfg, a.input, quiet=a.quiet, platform=a.platform):
         print(line)
 
 
@@ -98,8 +98,8 @@ def cmd_load(cfg, a):
       arg("name", nargs="?", help="NAME[:TAG] of the new image"))
 def cmd_import(cfg, a):
     """Make an image from a root filesystem tarball (safely extracted: no path escapes)."""
-    from .. import transfer
-    print("sha256:" + transfer.import_tar(cfg, a.file, a.name, changes=a.change, message=a.message))
+    from .. import archive
+    print("sha256:" + archive.import_tar(cfg, a.file, a.name, changes=a.change, message=a.message))
 
 
 @verb("history", arg("-H", "--human", action="store_true", default=True, help="human sizes and dates (default)"),
@@ -108,8 +108,8 @@ def cmd_import(cfg, a):
       arg("image", help="image"))
 def cmd_history(cfg, a):
     """Show the history of an image: IMAGE CREATED CREATED BY SIZE COMMENT."""
-    from .. import fmt, transfer
-    rows = transfer.history(cfg, a.image)
+    from .. import fmt, layerstore
+    rows = layerstore.history(cfg, a.image)
     if a.quiet:
         for r in rows:
             print(r["Id"] if a.no_trunc or r["Id"] == "<missing>" else r["Id"][7:19])

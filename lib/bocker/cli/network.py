@@ -6,11 +6,13 @@ from .verbs import arg, verb
 def cmd_lease(cfg, a):
     """(internal) Lease an address for a container: dry-run scripts call this."""
     from .. import network
-    print(network.lease(cfg, a.container))
+    from ..network import ipam
+    print(ipam.lease(network.get(cfg), a.container))
 
 
 @verb("_release", arg("container"))
 def cmd_release(cfg, a):
     """(internal) Give back a container's address: dry-run scripts call this."""
     from .. import network
-    network.release(cfg, a.container)
+    from ..network import ipam
+    ipam.release(network.get(cfg), a.container)

@@ -14,8 +14,9 @@ def cmd_setup(cfg, a):
     Idempotent. If BOCKER_ROOT is not on btrfs, a sparse loop file BOCKER_ROOT.btrfs
     (BOCKER_STORE_SIZE, default 10G) is formatted btrfs and mounted there."""
     from .. import config, network, shell, store
+    from ..network import bridge
     store.setup(cfg)
-    network.setup(cfg)
+    bridge.setup(network.get(cfg))
     if not a.no_image and not shell.dry_run:
         from .. import images
         try:
@@ -31,7 +32,8 @@ def cmd_teardown(cfg, a):
 
     Only bocker's own chains and bridge are touched; no host rule is flushed."""
     from .. import cgroups, network, store
-    network.teardown(cfg)
+    from ..network import bridge
+    bridge.teardown(network.get(cfg))
     cgroups.delete_parent(cfg)
     if a.store:
         store.unmount(cfg)
