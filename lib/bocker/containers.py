@@ -284,8 +284,10 @@ def start(cfg, rec, stdin=None, stdout=None, stderr=None, detach=False):
                     bridge.setup(net)
                 ip = _script_lease(cfg, cid) if shell.dry_run else ipam.lease(net, cid)
                 undo.append(lambda: ipam.release(net, cid))
-                rec["NetworkSettings"].update(IPAddress=ip, Gateway=str(net.gateway),
-                                              IPPrefixLen=net.subnet.prefixlen)
+                address = {"IPAddress": ip, "Gateway": str(net.gateway), "IPPrefixLen": net.subnet.prefixlen}
+                # docker's shape: the top-level fields (read by records older than Networks too)
+                # and one entry per network the container is on
+                rec["NetworkSettings"].update(address, Networks={net.name: dict(address, Aliases=None)})
                 bindings = rec["HostConfig"].get("PortBindings") or []
                 _check_ports_free(cfg, rec)
                 ports.publish(net, bindings, ip)
