@@ -37,7 +37,7 @@ bench: deps
 	bench/run.sh $(BENCH)
 
 lint: deps
-	$(VENV)/bin/python -m pyflakes bocker.py lib tests/py 2>/dev/null || $(PYTHON) -m py_compile bocker.py lib/bocker/*.py
+	$(VENV)/bin/python -m pyflakes bocker.py lib tests/py bench
 	bash -n scripts/*.sh
 
 docs: deps
@@ -47,4 +47,4 @@ install:
 	ln -sf $(CURDIR)/bocker.py /usr/local/bin/bocker
 
 clean:
-	rm -rf $(VENV) .pytest_cache tests/py/__pycache__ lib/bocker/__pycache__
+	rm -rf $(VENV) .pytest_cache tests/py/__pycache__ lib/bocker/__pycache__ lib/bocker/*/__pycache__

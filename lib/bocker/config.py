@@ -2,6 +2,8 @@
 import os
 
 DEFAULT_ROOT = "/var/bocker"
+# the checkout bocker runs from (lib/bocker/config.py is two levels down): bocker.py, scripts/
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 class Config:
@@ -17,10 +19,6 @@ class Config:
         self.cgroup_root = env.get("BOCKER_CGROUP_ROOT", "/sys/fs/cgroup")
         self.store_size = env.get("BOCKER_STORE_SIZE", "10G")
         self.timings = env.get("BOCKER_TIMINGS") not in (None, "", "0")
-        # iptables chain names: per bridge, so two stores never share (or delete) a chain
-        self.nat_chain = "BOCKER-" + self.bridge
-        self.post_chain = "BOCKER-POST-" + self.bridge
-        self.fwd_chain = "BOCKER-FWD-" + self.bridge
 
     def path(self, *parts):
         return os.path.join(self.root, *parts)

@@ -9,7 +9,7 @@ import os
 import re
 import time
 
-from . import BockerError, fmt, images, runtime, shell, store
+from . import BockerError, fmt, imageconfig, images, runtime, shell, store
 
 NAME_RE = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]*")
 ADJECTIVES = ("brave", "calm", "eager", "fancy", "gentle", "happy", "jolly", "keen", "lucid",
@@ -118,21 +118,41 @@ def merge_env(env, items):
     return env
 
 
+class RunOptions:
+    """What a new container is asked to be (`run` and `create` flags; the builder's RUN, next).
+    A plain class: importing dataclasses would cost ~25 ms on every command."""
+    __slots__ = ("name", "env", "workdir", "user", "rm", "hostname", "entrypoint", "network", "memory", "cpus",
+                 "pids_limit", "labels", "volumes", "volumes_from", "tmpfs", "tty", "interactive", "ports",
+                 "log_max_size", "command")
+
+    def __init__(self, name=None, env=(), workdir=None, user=None, rm=False, hostname=None, entrypoint=None,
+                 network="bridge", memory=0, cpus=0, pids_limit=0, labels=None, volumes=(), volumes_from=(),
+                 tmpfs=(), tty=False, interactive=False, ports=(), log_max_size=None, command=()):
+        self.name, self.env, self.workdir, self.user, self.rm = name, list(env), workdir, user, rm
+        self.hostname, self.entrypoint, self.network = hostname, entrypoint, network
+        self.memory, self.cpus, self.pids_limit = memory, cpus, pids_limit  # bytes, CPUs, count; 0: none
+        self.labels = dict(labels or {})
+        self.volumes, self.volumes_from, self.tmpfs = list(volumes), list(volumes_from), list(tmpfs)
+        self.tty, self.interactive = tty, interactive
+        self.ports = list(ports)  # network.ports.parse_port() dicts
+        self.log_max_size, self.command = log_max_size, list(command)  # None: the default size
+
+
 def make_record(cfg, cid, name, image_id, ref, opts):
     """The container's record, in the shape `docker inspect` shows."""
     image_cfg = images.config(cfg, image_id).get("config") or {}
     env = list(image_cfg.get("Env") or images.DEFAULT_ENV)
     if not any(e.startswith("PATH=") for e in env):
         env = images.DEFAULT_ENV + env
-    hostname = opts.get("hostname") or cid[:12]
+    hostname = opts.hostname or cid[:12]
     env.append(f"HOSTNAME={hostname}")
-    if opts.get("tty"):
+    if opts.tty:
         env.append("TERM=xterm")
-    env = merge_env(env, opts.get("env") or [])
+    env = merge_env(env, opts.env)
     entrypoint = image_cfg.get("Entrypoint")
-    if opts.get("entrypoint") is not None:
-        entrypoint = [opts["entrypoint"]] if opts["entrypoint"] else None
-    cmd = opts.get("command") or (None if opts.get("entrypoint") is not None else image_cfg.get("Cmd"))
+    if opts.entrypoint is not None:
+        entrypoint = [opts.entrypoint] if opts.entrypoint else None
+    cmd = opts.command or (None if opts.entrypoint is not None else image_cfg.get("Cmd"))
     argv = list(entrypoint or []) + list(cmd or [])
     if not argv:
         raise BockerError("no command specified")
@@ -142,17 +162,17 @@ def make_record(cfg, cid, name, image_id, ref, opts):
                   "Pid": 0, "ExitCode": 0, "StartedAt": "0001-01-01T00:00:00Z",
                   "FinishedAt": "0001-01-01T00:00:00Z"},
         "Image": image_id,
-        "Config": {"Hostname": hostname, "User": opts.get("user") or image_cfg.get("User") or "",
-                   "Tty": bool(opts.get("tty")), "OpenStdin": bool(opts.get("interactive")),
+        "Config": {"Hostname": hostname, "User": opts.user or image_cfg.get("User") or "",
+                   "Tty": bool(opts.tty), "OpenStdin": bool(opts.interactive),
                    "Env": env, "Cmd": cmd, "Entrypoint": entrypoint, "Image": ref,
-                   "WorkingDir": opts.get("workdir") or image_cfg.get("WorkingDir") or "",
-                   "Labels": dict(image_cfg.get("Labels") or {}, **(opts.get("labels") or {}))},
-        "HostConfig": {"NetworkMode": opts.get("network") or "bridge",
-                       "Memory": opts.get("memory") or 0,
-                       "NanoCpus": int((opts.get("cpus") or 0) * 1e9),
-                       "PidsLimit": opts.get("pids_limit") or 0, "AutoRemove": bool(opts.get("rm")),
-                       "PortBindings": opts.get("ports") or [],
-                       "LogConfig": {"Type": "bocker-file", "MaxSize": opts.get("log_max_size")}},
+                   "WorkingDir": opts.workdir or image_cfg.get("WorkingDir") or "",
+                   "Labels": dict(image_cfg.get("Labels") or {}, **opts.labels)},
+        "HostConfig": {"NetworkMode": opts.network,
+                       "Memory": opts.memory,
+                       "NanoCpus": int(opts.cpus * 1e9),
+                       "PidsLimit": opts.pids_limit, "AutoRemove": bool(opts.rm),
+                       "PortBindings": opts.ports,
+                       "LogConfig": {"Type": "bocker-file", "MaxSize": opts.log_max_size}},
         "NetworkSettings": {"IPAddress": "", "Gateway": "", "IPPrefixLen": 0, "Ports": {}},
         "Mounts": [],
         "LogPath": cdir(cfg, cid, "container.log"),
@@ -163,7 +183,7 @@ def make_record(cfg, cid, name, image_id, ref, opts):
 def create(cfg, ref, opts):
     """Snapshot the image and write the record; returns the record. Undone if any step fails."""
     image_id = images.resolve(cfg, ref)
-    name = opts.get("name")
+    name = opts.name
     if name is not None and not NAME_RE.fullmatch(name):
         raise BockerError(f'Invalid container name ({name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed')
     from . import volumes
@@ -189,11 +209,13 @@ def create(cfg, ref, opts):
 
 
 def _rollback(undo):
+    """Undo the steps done so far, newest first; an undo that fails is said (it may have left
+    something behind), and the others still run."""
     for fn in reversed(undo):
         try:
             fn()
-        except Exception:
-            pass
+        except Exception as e:
+            shell.warn(f"could not undo a step: {e}")
 
 
 def _unlink(path):
@@ -239,9 +261,8 @@ def _remove_dir(path):
 
 def _bocker_argv(cfg, *args):
     """How a child process calls bocker back (the detached container's monitor, at exit)."""
-    entry = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
-                         "bocker.py")
-    return [runtime.PYTHON, "-IS", entry, "--root", cfg.root, *args]
+    from .config import REPO
+    return [runtime.PYTHON, "-IS", os.path.join(REPO, "bocker.py"), "--root", cfg.root, *args]
 
 
 def start(cfg, rec, stdin=None, stdout=None, stderr=None, detach=False):
@@ -249,25 +270,29 @@ def start(cfg, rec, stdin=None, stdout=None, stderr=None, detach=False):
     Detached: a shell monitor waits for it and records its exit. Returns the Launch.
     Everything made here is undone if a step fails."""
     from . import cgroups, network
+    from .network import bridge, dns, ipam, ports
     cid = rec["Id"]
     rootfs = cdir(cfg, cid, "rootfs")
     mode = rec["HostConfig"]["NetworkMode"]
+    net = network.get(cfg, mode)
     undo = []
     try:
         with shell.step("network", f"network ({mode}): address, /etc files"):
             ip = None
-            if mode == "bridge":
-                if not network.bridge_exists(cfg):  # first container: bridge and chains
-                    network.setup(cfg)
-                ip = _script_lease(cfg, cid) if shell.dry_run else network.lease(cfg, cid)
-                undo.append(lambda: network.release(cfg, cid))
-                rec["NetworkSettings"].update(IPAddress=ip, Gateway=str(network.gateway(cfg)),
-                                              IPPrefixLen=network.subnet(cfg).prefixlen)
-                ports = rec["HostConfig"].get("PortBindings") or []
+            if net.driver == "bridge":
+                if not bridge.exists(net):  # first container: bridge and chains
+                    bridge.setup(net)
+                ip = _script_lease(cfg, cid) if shell.dry_run else ipam.lease(net, cid)
+                undo.append(lambda: ipam.release(net, cid))
+                address = {"IPAddress": ip, "Gateway": str(net.gateway), "IPPrefixLen": net.subnet.prefixlen}
+                # docker's shape: the top-level fields (read by records older than Networks too)
+                # and one entry per network the container is on
+                rec["NetworkSettings"].update(address, Networks={net.name: dict(address, Aliases=None)})
+                bindings = rec["HostConfig"].get("PortBindings") or []
                 _check_ports_free(cfg, rec)
-                network.publish(cfg, ports, ip)
-                undo.append(lambda: network.unpublish(cfg, ports, ip))
-            network.write_etc(rootfs, rec["Config"]["Hostname"], ip, mode)
+                ports.publish(net, bindings, ip)
+                undo.append(lambda: ports.unpublish(net, bindings, ip))
+            dns.write_etc(rootfs, rec["Config"]["Hostname"], ip, mode)
         with shell.step("cgroup", "cgroup: the container's own, with its limits"):
             hc = rec["HostConfig"]
             cgroups.create(cfg, cid, {"memory": hc["Memory"], "cpus": hc["NanoCpus"] / 1e9,
@@ -288,9 +313,9 @@ def start(cfg, rec, stdin=None, stdout=None, stderr=None, detach=False):
             handle = runtime.launch(cfg, rec, rootfs, cdir(cfg, cid), stdin=stdin, stdout=stdout,
                                     stderr=stderr, monitor=monitor)
             undo.append(handle.abort)
-        if mode == "bridge":
+        if net.driver == "bridge":
             with shell.step("veth", "veth pair: one end on the bridge, eth0 made inside the netns"):
-                network.attach(cfg, cid, handle.pid)
+                bridge.attach(net, cid, handle.pid)
         if not shell.dry_run:  # a dry-run script leaves the record as created
             rec["State"].update(Status="running", Running=True, Paused=False, Pid=handle.pid,
                                 ExitCode=0, OOMKilled=False, StartedAt=fmt.now_iso(),
@@ -335,15 +360,17 @@ def _script_lease(cfg, cid):
 def _release_network(cfg, rec):
     """Give back the address and remove the port rules (the netns went with the process)."""
     from . import network
-    if rec["HostConfig"]["NetworkMode"] != "bridge":
+    from .network import ipam, ports
+    net = network.get(cfg, rec["HostConfig"]["NetworkMode"])
+    if net.driver != "bridge":
         return
     if shell.dry_run:
         shell.script(_bocker_line(cfg, "_release", rec["Id"]))
         return
     ip = rec["NetworkSettings"].get("IPAddress")
     if ip and rec["HostConfig"].get("PortBindings"):
-        network.unpublish(cfg, rec["HostConfig"]["PortBindings"], ip)
-    network.release(cfg, rec["Id"])
+        ports.unpublish(net, rec["HostConfig"]["PortBindings"], ip)
+    ipam.release(net, rec["Id"])
 
 
 def record_exit(cfg, rec, code):
@@ -706,7 +733,7 @@ def _image_id_or_none(cfg, ref):
 
 def ps_rows(cfg, all_=False, filters=None):
     """One dict per container with docker ps's fields, newest first."""
-    from . import network
+    from .network import ports
     rows = []
     for rec in all_records(cfg):
         st = state(cfg, rec)
@@ -719,7 +746,7 @@ def ps_rows(cfg, all_=False, filters=None):
         rows.append({"ID": rec["Id"], "Image": rec["Config"]["Image"], "Command": command,
                      "CreatedAt": rec["Created"], "RunningFor": fmt.ago(rec["Created"]),
                      "State": st["Status"], "Status": status_text(st),
-                     "Ports": network.ports_text(rec["HostConfig"].get("PortBindings"))
+                     "Ports": ports.ports_text(rec["HostConfig"].get("PortBindings"))
                      if st["Status"] in ("running", "paused") else "", "Names": rec["Name"][1:], "Labels": rec["Config"].get("Labels") or {}})
     rows.sort(key=lambda r: r["CreatedAt"], reverse=True)
     return rows
@@ -739,7 +766,7 @@ def commit(cfg, ref, tag=None, message="", author="", changes=()):
                        Entrypoint=c["Entrypoint"], WorkingDir=c["WorkingDir"], User=c["User"],
                        Labels=c.get("Labels") or {})
     for change in changes:
-        apply_change(runtime_cfg, change)
+        imageconfig.apply(runtime_cfg, change)
     new = images.new_config(runtime_cfg, parent, created_by=f"bocker commit {rec['Name'][1:]}",
                             comment=message)
     if author:
@@ -749,43 +776,3 @@ def commit(cfg, ref, tag=None, message="", author="", changes=()):
         if not images.valid_ref(tag):
             raise BockerError(f"invalid reference format: '{tag}'")
     return images.register(cfg, cdir(cfg, cid, "rootfs"), new, tag=tag, parent=rec["Image"] if parent else None)
-
-
-def apply_change(config, change):
-    """A Dockerfile instruction from `commit -c`: CMD, ENTRYPOINT, ENV, WORKDIR, USER, LABEL, EXPOSE."""
-    import json
-    import shlex
-    word, _, rest = change.strip().partition(" ")
-    word, rest = word.upper(), rest.strip()
-
-    def argv():
-        if rest.startswith("["):
-            try:
-                return json.loads(rest)
-            except ValueError:
-                raise BockerError(f"invalid JSON in change: {change}")
-        return ["/bin/sh", "-c", rest]
-    if word == "CMD":
-        config["Cmd"] = argv()
-    elif word == "ENTRYPOINT":
-        config["Entrypoint"] = argv()
-    elif word == "ENV":
-        first, _, value = rest.partition(" ")
-        # `ENV KEY the rest of the line` (old form) or `ENV K1=V1 K2="V 2"`
-        pairs = [f"{first}={value.strip()}"] if "=" not in first else shlex.split(rest)
-        for pair in pairs:
-            key = pair.partition("=")[0]
-            config["Env"] = [e for e in config.get("Env") or [] if e.partition("=")[0] != key] + [pair]
-    elif word == "WORKDIR":
-        config["WorkingDir"] = rest
-    elif word == "USER":
-        config["User"] = rest
-    elif word == "LABEL":
-        for pair in shlex.split(rest):
-            k, _, v = pair.partition("=")
-            config.setdefault("Labels", {})[k] = v
-    elif word == "EXPOSE":
-        for port in rest.split():
-            config.setdefault("ExposedPorts", {})[port if "/" in port else port + "/tcp"] = {}
-    else:
-        raise BockerError(f"{word} is not a valid change command")

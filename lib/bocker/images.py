@@ -25,15 +25,9 @@ def normalize(ref):
     return ref
 
 
-_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
-_HOST = r"[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?"
-# docker's reference grammar: [host[:port]/]component[/component...][:tag]
-REF_RE = (rf"(?:{_HOST}(?:\.{_HOST})*(?::[0-9]+)?/)?{_COMPONENT}(?:/{_COMPONENT})*"
-          r"(?::[\w][\w.-]{0,127})?")
-
-
 def valid_ref(ref):
     import re
+    from .registry import REF_RE  # (the registry client itself loads only when one is made)
     return re.fullmatch(REF_RE, ref) is not None
 
 
@@ -138,7 +132,7 @@ def register_raw(cfg, source, config_bytes, tag=None, parent=None, move=False, s
             shell.write_file(dest + ".json", config_bytes, show=False)
         except BaseException:
             for p in (dest + ".json", dest + ".meta.json"):
-                _unlink(p)
+                store.unlink(p)
             if os.path.exists(dest):
                 store.delete_subvolume(dest)
             raise
@@ -246,15 +240,8 @@ def remove(cfg, ref, force=False):
         _save_repositories(cfg, repos)
     store.delete_subvolume(rootfs(cfg, image_id))
     for suffix in (".json", ".meta.json"):
-        shell.do(f"rm -f {shell.quote(rootfs(cfg, image_id) + suffix)}", _unlink, rootfs(cfg, image_id) + suffix)
+        shell.do(f"rm -f {shell.quote(rootfs(cfg, image_id) + suffix)}", store.unlink, rootfs(cfg, image_id) + suffix)
     return [f"Untagged: {t}" for t in tags] + [f"Deleted: sha256:{image_id}"]
-
-
-def _unlink(path):
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        pass
 
 
 def inspect(cfg, image_id):

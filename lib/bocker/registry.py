@@ -38,6 +38,13 @@ INDEXES = (OCI_INDEX, DOCKER_LIST)
 ACCEPT = ", ".join(MANIFESTS + INDEXES)
 CHUNK = 1 << 20
 
+# docker's reference grammar: [host[:port]/]component[/component...][:tag][@digest]
+_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+_HOST = r"[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?"
+REPOSITORY_RE = rf"{_COMPONENT}(?:/{_COMPONENT})*"
+TAG_RE = r"[\w][\w.-]{0,127}"
+REF_RE = rf"(?:{_HOST}(?:\.{_HOST})*(?::[0-9]+)?/)?{REPOSITORY_RE}(?::{TAG_RE})?"
+
 
 class RegistryError(BockerError):
     pass
@@ -65,7 +72,7 @@ class Reference:
         digest = None
         if "@" in ref:
             ref, digest = ref.split("@", 1)
-            if not re.fullmatch(r"sha256:[0-9a-f]{64}", digest):
+            if not re.fullmatch(_DIGEST_RE, digest):
                 raise RegistryError(f"invalid digest in reference '{text}' (want sha256:<64 hex>)")
         first, _, rest = ref.partition("/")
         if rest and ("." in first or ":" in first or first == "localhost"):
@@ -80,9 +87,9 @@ class Reference:
             path, tag = name, maybe_tag
         if registry == DOCKER_HUB and "/" not in path:
             path = "library/" + path
-        if not re.fullmatch(r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*", path):
+        if not re.fullmatch(REPOSITORY_RE, path):
             raise RegistryError(f"invalid reference format: '{text}' (repository names are lowercase)")
-        if tag is not None and not re.fullmatch(r"[\w][\w.-]{0,127}", tag):
+        if tag is not None and not re.fullmatch(TAG_RE, tag):
             raise RegistryError(f"invalid tag in reference '{text}'")
         if tag is None and digest is None:
             tag = "latest"
@@ -232,6 +239,21 @@ def _parse_challenge(header):
     for k, v in re.findall(r'(\w+)=([^",\s]+)', rest):
         params.setdefault(k.lower(), v)
     return scheme.lower(), params
+
+
+_DIGEST_RE = r"sha256:[0-9a-f]{64}"
+
+
+def digest_hex(digest):
+    """The hex of a sha256 digest (with or without "sha256:"); anything else is refused:
+    digests become file names."""
+    if not re.fullmatch(_DIGEST_RE, digest if ":" in digest else "sha256:" + digest):
+        raise BockerError(f"invalid digest: {digest[:80]!r}")
+    return digest.split(":", 1)[-1]
+
+
+def sha256_of(data):
+    return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
 def sha256_file(path):
@@ -398,12 +420,6 @@ class Client:
         return RegistryError(msg)
 
     # API -----------------------------------------------------------------------------------
-
-    def ping(self):
-        """GET /v2/: checks the API and, with credentials, that they are accepted."""
-        r = self.request("GET", "/v2/", scope="", ok=(200,))
-        r.close()
-        return True
 
     def login_check(self):
         """Raises AuthError if the stored/given credentials are refused."""
@@ -603,10 +619,6 @@ class Client:
     def catalog(self, limit=1000):
         r = self.request("GET", f"/v2/_catalog?n={limit}", scope="registry:catalog:*")
         return r.json().get("repositories") or []
-
-    def tags(self, repo):
-        r = self.request("GET", f"/v2/{repo}/tags/list", scope=f"repository:{repo}:pull")
-        return r.json().get("tags") or []
 
 
 class _ProgressFile:

@@ -96,6 +96,11 @@ def comment(text):
         _emit("# " + "".join(f"${p}" if i % 2 else p for i, p in enumerate(parts)))
 
 
+def warn(text):
+    """Something the user should know although the command goes on (a failed undo, say)."""
+    sys.stderr.write(f"bocker: warning: {text}\n")
+
+
 class step:
     """Times one named step of a command (BOCKER_TIMINGS=1) and labels it in traces."""
 

@@ -93,6 +93,14 @@ def read_json(path, default=None):
         raise
 
 
+def unlink(path):
+    """Remove a file; one that is not there is no error."""
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
 def write_json(path, data, show=False):
     shell.write_file(path, json.dumps(data, indent=2) + "\n", show=show)
 

@@ -112,16 +112,16 @@ def parse_spec(cfg, spec):
 
 
 def plan(cfg, opts, image_cfg):
-    """The container's mounts: -v, --volumes-from, --tmpfs and the image's VOLUMEs."""
+    """The container's mounts (`opts`: a containers.RunOptions): -v, --volumes-from, --tmpfs and the image's VOLUMEs."""
     from . import containers
-    mounts = [parse_spec(cfg, v) for v in opts.get("volumes") or []]
-    for ref in opts.get("volumes_from") or []:
+    mounts = [parse_spec(cfg, v) for v in opts.volumes]
+    for ref in opts.volumes_from:
         cref, _, mode = ref.partition(":")
         other = containers.load(cfg, containers.resolve(cfg, cref))
         for m in other.get("Mounts") or []:
             if m["Type"] != "tmpfs":
                 mounts.append(dict(m, RW=m["RW"] and mode != "ro"))
-    for t in opts.get("tmpfs") or []:
+    for t in opts.tmpfs:
         dst, _, options = t.partition(":")
         if not dst.startswith("/"):
             raise BockerError(f"invalid tmpfs mount: {t}: the path must be absolute")

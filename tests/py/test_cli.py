@@ -2,6 +2,7 @@
 import pytest
 
 from bocker import BockerError, cli
+from bocker.cli import containers as cli_containers
 
 ISSUE4_VERBS = ["setup", "teardown", "init", "images", "tag", "rmi", "commit", "inspect", "run", "ps",
                 "logs", "rm"]
@@ -54,14 +55,14 @@ def test_run_defaults():
 
 
 def test_run_options_convert_limits():
-    o = cli._run_options(parse("run", "--memory", "64m", "--cpus", "0.5", "--pids-limit", "20", "busybox"))
-    assert (o["memory"], o["cpus"], o["pids_limit"]) == (64 << 20, 0.5, 20)
+    o = cli_containers._run_options(parse("run", "--memory", "64m", "--cpus", "0.5", "--pids-limit", "20", "busybox"))
+    assert (o.memory, o.cpus, o.pids_limit) == (64 << 20, 0.5, 20)
 
 
 @pytest.mark.parametrize("args", [["--network", "foo"], ["--memory", "lots"], ["--cpus", "0"]])
 def test_run_options_reject_bad_values(args):
     with pytest.raises(BockerError):
-        cli._run_options(parse("run", *args, "busybox"))
+        cli_containers._run_options(parse("run", *args, "busybox"))
 
 
 @pytest.mark.parametrize("argv", [

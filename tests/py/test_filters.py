@@ -1,10 +1,11 @@
 """Parsing of ps --filter (containers.parse_filters, and what the filters match) and of
--p port specs (network.parse_port)."""
+-p port specs (ports.parse_port)."""
 import socket
 
 import pytest
 
-from bocker import BockerError, containers, network
+from bocker import BockerError, containers
+from bocker.network import ports
 
 
 # --- containers.parse_filters -------------------------------------------------------------
@@ -36,7 +37,7 @@ def test_empty_value_is_kept():
 
 @pytest.mark.parametrize("item", ["status", "nosuch=1", "=exited", "", "Status=exited",
                                   "before=abc", "label"])
-def test_invalid(item):
+def test_invalid_filter(item):
     with pytest.raises(BockerError, match="invalid filter"):
         containers.parse_filters([item])
 
@@ -88,25 +89,25 @@ def test_match_ancestor_by_reference_and_id_prefix(cfg):
     assert not matches(cfg, rec, "ancestor=alpine")
 
 
-# --- network.parse_port -------------------------------------------------------------------
+# --- ports.parse_port -------------------------------------------------------------------
 
 def test_host_and_container_port():
-    assert network.parse_port("8080:80") == {"HostIp": "0.0.0.0", "HostPort": "8080",
+    assert ports.parse_port("8080:80") == {"HostIp": "0.0.0.0", "HostPort": "8080",
                                              "ContainerPort": 80, "Proto": "tcp"}
 
 
 def test_udp_and_tcp():
-    assert network.parse_port("5353:53/udp")["Proto"] == "udp"
-    assert network.parse_port("5353:53/tcp")["Proto"] == "tcp"
+    assert ports.parse_port("5353:53/udp")["Proto"] == "udp"
+    assert ports.parse_port("5353:53/tcp")["Proto"] == "tcp"
 
 
 def test_host_ip():
-    p = network.parse_port("127.0.0.1:8080:80")
+    p = ports.parse_port("127.0.0.1:8080:80")
     assert (p["HostIp"], p["HostPort"], p["ContainerPort"]) == ("127.0.0.1", "8080", 80)
 
 
 def test_container_port_alone_gets_a_free_host_port():
-    p = network.parse_port("80")
+    p = ports.parse_port("80")
     port = int(p["HostPort"])
     assert 0 < port < 65536 and p["ContainerPort"] == 80
     # it is free: it can be bound
@@ -115,24 +116,24 @@ def test_container_port_alone_gets_a_free_host_port():
 
 
 def test_limits():
-    assert network.parse_port("1:1")["HostPort"] == "1"
-    assert network.parse_port("65535:65535")["ContainerPort"] == 65535
+    assert ports.parse_port("1:1")["HostPort"] == "1"
+    assert ports.parse_port("65535:65535")["ContainerPort"] == 65535
 
 
 @pytest.mark.parametrize("spec", [
     "", "abc", "80:abc", "abc:80", "8080:80/sctp", "1:2:3:4", "0:80", "8080:0",
     "65536:80", "8080:65536", "-1:80", "notanip:8080:80", "999.1.1.1:8080:80", "8080:80/udp/tcp",
 ])
-def test_invalid(spec):
+def test_invalid_port_spec(spec):
     with pytest.raises(BockerError):
-        network.parse_port(spec)
+        ports.parse_port(spec)
 
 
 def test_ports_text():
-    ports = [network.parse_port("8080:80"), network.parse_port("127.0.0.1:5353:53/udp")]
-    assert network.ports_text(ports) == "0.0.0.0:8080->80/tcp, 127.0.0.1:5353->53/udp"
-    assert network.ports_text([]) == ""
+    bindings = [ports.parse_port("8080:80"), ports.parse_port("127.0.0.1:5353:53/udp")]
+    assert ports.ports_text(bindings) == "0.0.0.0:8080->80/tcp, 127.0.0.1:5353->53/udp"
+    assert ports.ports_text([]) == ""
 
 
 def test_empty_protocol_is_tcp_as_in_docker():
-    assert network.parse_port("8080:80/")["Proto"] == "tcp"
+    assert ports.parse_port("8080:80/")["Proto"] == "tcp"

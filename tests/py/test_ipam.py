@@ -1,4 +1,4 @@
-"""IPAM: network.lease / release, lowest free address, under a file lock."""
+"""IPAM: ipam.lease / release, lowest free address, under a file lock."""
 import json
 import multiprocessing
 import os
@@ -7,6 +7,7 @@ import threading
 import pytest
 
 from bocker import BockerError, network, shell
+from bocker.network import bridge, dns, ipam
 from bocker.config import Config
 
 
@@ -16,93 +17,93 @@ def allocations(cfg):
 
 
 def test_gateway_is_the_first_address(cfg):
-    assert str(network.gateway(cfg)) == "10.230.0.1"
+    assert str(network.get(cfg).gateway) == "10.230.0.1"
 
 
 def test_first_lease_skips_the_gateway(cfg):
-    assert network.lease(cfg, "a" * 64) == "10.230.0.2"
-    assert network.lease(cfg, "b" * 64) == "10.230.0.3"
+    assert ipam.lease(network.get(cfg), "a" * 64) == "10.230.0.2"
+    assert ipam.lease(network.get(cfg), "b" * 64) == "10.230.0.3"
     assert allocations(cfg) == {"10.230.0.2": "a" * 64, "10.230.0.3": "b" * 64}
 
 
 def test_lowest_free_address_is_reused_after_release(cfg):
     for c in "abc":
-        network.lease(cfg, c * 64)
-    network.release(cfg, "a" * 64)
-    assert network.lease(cfg, "d" * 64) == "10.230.0.2"
-    network.release(cfg, "c" * 64)
-    assert network.lease(cfg, "e" * 64) == "10.230.0.4"
+        ipam.lease(network.get(cfg), c * 64)
+    ipam.release(network.get(cfg), "a" * 64)
+    assert ipam.lease(network.get(cfg), "d" * 64) == "10.230.0.2"
+    ipam.release(network.get(cfg), "c" * 64)
+    assert ipam.lease(network.get(cfg), "e" * 64) == "10.230.0.4"
 
 
 def test_release_gives_back_only_that_container(cfg):
-    network.lease(cfg, "a" * 64)
-    network.lease(cfg, "b" * 64)
-    network.release(cfg, "a" * 64)
+    ipam.lease(network.get(cfg), "a" * 64)
+    ipam.lease(network.get(cfg), "b" * 64)
+    ipam.release(network.get(cfg), "a" * 64)
     assert allocations(cfg) == {"10.230.0.3": "b" * 64}
-    network.release(cfg, "a" * 64)  # twice: nothing happens
-    network.release(cfg, "z" * 64)  # never leased: nothing happens
+    ipam.release(network.get(cfg), "a" * 64)  # twice: nothing happens
+    ipam.release(network.get(cfg), "z" * 64)  # never leased: nothing happens
     assert allocations(cfg) == {"10.230.0.3": "b" * 64}
 
 
 def test_release_without_any_lease_file(cfg):
-    network.release(cfg, "a" * 64)
+    ipam.release(network.get(cfg), "a" * 64)
 
 
 def test_slash_30_has_one_address_then_exhaustion(cfg, monkeypatch):
     monkeypatch.setenv("BOCKER_SUBNET", "10.230.0.0/30")
     cfg = Config()
-    assert network.lease(cfg, "a" * 64) == "10.230.0.2"
+    assert ipam.lease(network.get(cfg), "a" * 64) == "10.230.0.2"
     with pytest.raises(BockerError, match="no free address"):
-        network.lease(cfg, "b" * 64)
+        ipam.lease(network.get(cfg), "b" * 64)
     # the failed lease changed nothing
     assert allocations(cfg) == {"10.230.0.2": "a" * 64}
-    network.release(cfg, "a" * 64)
-    assert network.lease(cfg, "b" * 64) == "10.230.0.2"
+    ipam.release(network.get(cfg), "a" * 64)
+    assert ipam.lease(network.get(cfg), "b" * 64) == "10.230.0.2"
 
 
 def test_never_hands_out_network_or_broadcast_address(cfg, monkeypatch):
     monkeypatch.setenv("BOCKER_SUBNET", "10.230.0.0/29")
     cfg = Config()
-    got = [network.lease(cfg, f"{i:064x}") for i in range(5)]
+    got = [ipam.lease(network.get(cfg), f"{i:064x}") for i in range(5)]
     assert got == [f"10.230.0.{i}" for i in range(2, 7)]
     with pytest.raises(BockerError):
-        network.lease(cfg, "f" * 64)
+        ipam.lease(network.get(cfg), "f" * 64)
 
 
 @pytest.mark.parametrize("subnet", ["10.230.0.0/31", "10.230.0.0/32", "nonsense", "10.230.0.300/24"])
 def test_unusable_subnets_are_bocker_errors(cfg, monkeypatch, subnet):
     monkeypatch.setenv("BOCKER_SUBNET", subnet)
     with pytest.raises(BockerError):
-        network.lease(Config(), "a" * 64)
+        ipam.lease(network.get(Config()), "a" * 64)
 
 
 def test_subnet_given_with_host_bits_is_normalised(cfg, monkeypatch):
     monkeypatch.setenv("BOCKER_SUBNET", "10.230.0.77/24")
     cfg = Config()
-    assert str(network.subnet(cfg)) == "10.230.0.0/24"
-    assert str(network.gateway(cfg)) == "10.230.0.1"
+    assert str(network.get(cfg).subnet) == "10.230.0.0/24"
+    assert str(network.get(cfg).gateway) == "10.230.0.1"
 
 
 def test_two_bridges_have_separate_allocations(cfg, monkeypatch):
-    network.lease(cfg, "a" * 64)
+    ipam.lease(network.get(cfg), "a" * 64)
     monkeypatch.setenv("BOCKER_BRIDGE", "bkpytest1")
     monkeypatch.setenv("BOCKER_SUBNET", "10.231.0.0/24")
     other = Config()
-    assert network.lease(other, "b" * 64) == "10.231.0.2"
-    assert network.lease(cfg, "c" * 64) == "10.230.0.3"
+    assert ipam.lease(network.get(other), "b" * 64) == "10.231.0.2"
+    assert ipam.lease(network.get(cfg), "c" * 64) == "10.230.0.3"
 
 
 def test_dry_run_lease_writes_nothing(cfg, capsys):
     shell.dry_run = True
-    assert network.lease(cfg, "a" * 64) == "10.230.0.2"
-    network.release(cfg, "a" * 64)
+    assert ipam.lease(network.get(cfg), "a" * 64) == "10.230.0.2"
+    ipam.release(network.get(cfg), "a" * 64)
     assert not os.path.exists(cfg.path("networks", cfg.bridge + ".json"))
 
 
 def _lease_in_child(args):
     root, i = args
     os.environ["BOCKER_ROOT"] = root
-    return network.lease(Config(), f"{i:064x}")
+    return ipam.lease(network.get(Config()), f"{i:064x}")
 
 
 def test_parallel_processes_get_distinct_addresses(cfg):
@@ -120,7 +121,7 @@ def test_parallel_threads_get_distinct_addresses(cfg):
 
     def worker(i):
         try:
-            got.append(network.lease(cfg, f"{i:064x}"))
+            got.append(ipam.lease(network.get(cfg), f"{i:064x}"))
         except Exception as e:  # pragma: no cover - reported below
             errors.append(e)
     threads = [threading.Thread(target=worker, args=(i,)) for i in range(30)]
@@ -134,13 +135,13 @@ def test_parallel_threads_get_distinct_addresses(cfg):
 
 
 def test_parallel_lease_and_release_keep_the_file_consistent(cfg):
-    keep = [network.lease(cfg, f"{i:064x}") for i in range(10)]
+    keep = [ipam.lease(network.get(cfg), f"{i:064x}") for i in range(10)]
 
     def churn(i):
         cid = f"{100 + i:064x}"
         for _ in range(5):
-            network.lease(cfg, cid)
-            network.release(cfg, cid)
+            ipam.lease(network.get(cfg), cid)
+            ipam.release(network.get(cfg), cid)
     threads = [threading.Thread(target=churn, args=(i,)) for i in range(6)]
     for t in threads:
         t.start()
@@ -150,16 +151,16 @@ def test_parallel_lease_and_release_keep_the_file_consistent(cfg):
 
 
 def test_veth_name_fits_in_ifnamsiz():
-    name = network.veth_name("0123456789abcdef" * 4)
+    name = bridge.veth_name("0123456789abcdef" * 4)
     assert name == "vb0123456789ab"
     assert len(name) <= 15
 
 
 def test_hosts_file_names_the_container():
-    text = network.hosts_file("web", "10.230.0.5")
+    text = dns.hosts_file("web", "10.230.0.5")
     assert "127.0.0.1\tlocalhost" in text
     assert text.splitlines()[-1] == "10.230.0.5\tweb"
-    assert "web" not in network.hosts_file("web", None)
+    assert "web" not in dns.hosts_file("web", None)
 
 
 def test_resolv_conf_drops_loopback_resolvers(monkeypatch, tmp_path):
@@ -169,7 +170,7 @@ def test_resolv_conf_drops_loopback_resolvers(monkeypatch, tmp_path):
     real_open = builtins.open
     monkeypatch.setattr(builtins, "open",
                         lambda p, *a, **k: real_open(fake if p == "/etc/resolv.conf" else p, *a, **k))
-    text = network.resolv_conf()
+    text = dns.resolv_conf()
     assert "127.0.0.53" not in text and "::1" not in text
     assert "nameserver 192.0.2.1" in text
     assert "search example.org" in text
@@ -182,6 +183,6 @@ def test_resolv_conf_with_only_loopback_gets_public_resolvers(monkeypatch, tmp_p
     real_open = builtins.open
     monkeypatch.setattr(builtins, "open",
                         lambda p, *a, **k: real_open(fake if p == "/etc/resolv.conf" else p, *a, **k))
-    text = network.resolv_conf()
+    text = dns.resolv_conf()
     assert "127.0.0.53" not in text
     assert "nameserver" in text

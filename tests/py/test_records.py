@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from bocker import BockerError, containers, images
+from bocker import BockerError, containers, imageconfig, images
 
 IMG = "1" * 64
 CID = "abcdef0123456789" * 4
@@ -23,7 +23,7 @@ def image(cfg):
 
 
 def record(cfg, **opts):
-    return containers.make_record(cfg, CID, "web", IMG, "myimg:1", opts)
+    return containers.make_record(cfg, CID, "web", IMG, "myimg:1", containers.RunOptions(**opts))
 
 
 def env_dict(rec):
@@ -180,38 +180,38 @@ def test_state_of_a_dead_running_record_is_exited(cfg):
 
 def test_cmd_json_and_shell_form():
     c = {}
-    containers.apply_change(c, 'CMD ["echo", "a b"]')
+    imageconfig.apply(c, 'CMD ["echo", "a b"]')
     assert c["Cmd"] == ["echo", "a b"]
-    containers.apply_change(c, "CMD echo hi && ls")
+    imageconfig.apply(c, "CMD echo hi && ls")
     assert c["Cmd"] == ["/bin/sh", "-c", "echo hi && ls"]
 
 
 def test_entrypoint():
     c = {}
-    containers.apply_change(c, 'ENTRYPOINT ["/bin/ep", "-x"]')
+    imageconfig.apply(c, 'ENTRYPOINT ["/bin/ep", "-x"]')
     assert c["Entrypoint"] == ["/bin/ep", "-x"]
 
 
 def test_env_forms_and_replacement():
     c = {"Env": ["PATH=/bin", "A=old"]}
-    containers.apply_change(c, "ENV A=new B=2")
-    containers.apply_change(c, "ENV C hello world")
-    containers.apply_change(c, 'ENV D="x y"')
+    imageconfig.apply(c, "ENV A=new B=2")
+    imageconfig.apply(c, "ENV C hello world")
+    imageconfig.apply(c, 'ENV D="x y"')
     assert c["Env"] == ["PATH=/bin", "A=new", "B=2", "C=hello world", "D=x y"]
 
 
 def test_env_single_pair_old_form():
     c = {}
-    containers.apply_change(c, "ENV K V")
+    imageconfig.apply(c, "ENV K V")
     assert c["Env"] == ["K=V"]
 
 
 def test_workdir_user_label_expose():
     c = {}
-    containers.apply_change(c, "WORKDIR /srv")
-    containers.apply_change(c, "USER nobody")
-    containers.apply_change(c, 'LABEL a=1 "b=x y"')
-    containers.apply_change(c, "EXPOSE 80 53/udp")
+    imageconfig.apply(c, "WORKDIR /srv")
+    imageconfig.apply(c, "USER nobody")
+    imageconfig.apply(c, 'LABEL a=1 "b=x y"')
+    imageconfig.apply(c, "EXPOSE 80 53/udp")
     assert c["WorkingDir"] == "/srv"
     assert c["User"] == "nobody"
     assert c["Labels"] == {"a": "1", "b": "x y"}
@@ -220,14 +220,14 @@ def test_workdir_user_label_expose():
 
 def test_instruction_is_case_insensitive():
     c = {}
-    containers.apply_change(c, "cmd [\"true\"]")
+    imageconfig.apply(c, "cmd [\"true\"]")
     assert c["Cmd"] == ["true"]
 
 
 @pytest.mark.parametrize("change", ["FROBNICATE x", "CMD [not json", "RUN echo", ""])
 def test_bad_changes_are_errors(change):
     with pytest.raises(BockerError):
-        containers.apply_change({}, change)
+        imageconfig.apply({}, change)
 
 
 def test_new_config_appends_history_and_keeps_parent():

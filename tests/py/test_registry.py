@@ -21,7 +21,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "lib"))
 
-from bocker import BockerError, config, images, layers, store, transfer  # noqa: E402
+from bocker import BockerError, archive, config, imageconfig, images, layers, layerstore, store, transfer  # noqa: E402
 from bocker import registry as reg  # noqa: E402
 
 pytestmark = [
@@ -234,11 +234,11 @@ def test_push_pull_round_trip(cfg, cfg2, registry, tmp_path):
     assert tree(images.rootfs(cfg2, got)) == tree(images.rootfs(cfg, pushed_id))
     assert (images.meta(cfg2, got).get("repo_digests") or [None])[0] == f"{host}/test/bb@{digest}"
     # every layer is a read-only subvolume; the image is a snapshot of the top one
-    chains = transfer.chain_ids(images.config(cfg2, got)["rootfs"]["diff_ids"])
+    chains = layerstore.chain_ids(images.config(cfg2, got)["rootfs"]["diff_ids"])
     for c in chains:
-        assert store.is_subvolume(transfer.layer_dir(cfg2, c))
+        assert store.is_subvolume(layerstore.layer_dir(cfg2, c))
         import btrfsutil
-        assert btrfsutil.get_subvolume_read_only(transfer.layer_dir(cfg2, c))
+        assert btrfsutil.get_subvolume_read_only(layerstore.layer_dir(cfg2, c))
     # pulling again: nothing new
     out = io.StringIO()
     transfer.pull(cfg2, f"{host}/test/bb:1", progress=transfer.Progress(out=out))
@@ -293,7 +293,7 @@ def test_layer_sharing_and_mount(cfg, cfg2, registry, tmp_path):
     child_id = images.resolve(cfg, f"{host}/share/child:1")
     assert child_id != child and len(images.config(cfg, child_id)["rootfs"]["diff_ids"]) == 2
     # the second layer is a diff: the new file and a whiteout, not the whole tree
-    meta = transfer.layer_meta(cfg, transfer.chain_ids(images.config(cfg, child_id)["rootfs"]["diff_ids"])[1])
+    meta = layerstore.layer_meta(cfg, layerstore.chain_ids(images.config(cfg, child_id)["rootfs"]["diff_ids"])[1])
     assert meta["size"] < 20_000
     transfer.pull(cfg2, f"{host}/share/base:1", **Q)
     out = io.StringIO()
@@ -305,9 +305,9 @@ def test_layer_sharing_and_mount(cfg, cfg2, registry, tmp_path):
     assert not os.path.lexists(os.path.join(root, "bin/cat")) and os.path.lexists(os.path.join(root, "bin/ls"))
     # blocks are shared: the child's layer is a snapshot of the base layer (same btrfs parent)
     import btrfsutil
-    chains = transfer.chain_ids(images.config(cfg2, got)["rootfs"]["diff_ids"])
-    info0 = btrfsutil.subvolume_info(transfer.layer_dir(cfg2, chains[0]))
-    info1 = btrfsutil.subvolume_info(transfer.layer_dir(cfg2, chains[1]))
+    chains = layerstore.chain_ids(images.config(cfg2, got)["rootfs"]["diff_ids"])
+    info0 = btrfsutil.subvolume_info(layerstore.layer_dir(cfg2, chains[0]))
+    info1 = btrfsutil.subvolume_info(layerstore.layer_dir(cfg2, chains[1]))
     assert info1.parent_uuid == info0.uuid
 
 
@@ -321,7 +321,7 @@ def test_index_with_two_platforms(cfg, cfg2, registry, tmp_path):
     # the same layers with an arm64 config
     conf = json.loads(open(images.rootfs(cfg, amd_id) + ".json", "rb").read())
     conf["architecture"] = "arm64"
-    raw = transfer.config_bytes_of(conf)
+    raw = imageconfig.config_bytes_of(conf)
     arm_digest = "sha256:" + hashlib.sha256(raw).hexdigest()
     c.upload_blob("multi/app", arm_digest, data=raw)
     man = json.loads(body_amd)
@@ -562,11 +562,11 @@ def test_bearer_token_flow(cfg, cfg2, tmp_path):
 def test_save_load_docker_archive(cfg, cfg2, tmp_path):
     make_image(cfg, tmp_path, "app:1", {"etc/a": b"a"})
     out = str(tmp_path / "app.tar")
-    transfer.save(cfg, ["app:1"], out)
+    archive.save(cfg, ["app:1"], out)
     iid = images.resolve(cfg, "app:1")
     names = tarfile.open(out).getnames()
     assert "manifest.json" in names and f"{iid}.json" in names
-    assert transfer.load(cfg2, out, quiet=True) == ["Loaded image: app:1"]
+    assert archive.load(cfg2, out, quiet=True) == ["Loaded image: app:1"]
     assert images.resolve(cfg2, "app:1") == iid
     assert tree(images.rootfs(cfg2, iid)) == tree(images.rootfs(cfg, iid))
     assert images.config(cfg2, iid)["history"] == images.config(cfg, iid)["history"]
@@ -577,25 +577,25 @@ def test_skopeo_round_trips(cfg, cfg2, tmp_path):
     base = make_image(cfg, tmp_path, "rt/base:1")
     commit_like(cfg, base, "rt/app:2", add={"etc/x": b"x"})
     d1 = str(tmp_path / "a.tar")
-    transfer.save(cfg, ["rt/app:2"], d1)
+    archive.save(cfg, ["rt/app:2"], d1)
     iid = images.resolve(cfg, "rt/app:2")
     # docker-archive -> skopeo -> OCI layout dir -> bocker load
     subprocess.run(["skopeo", "copy", "-q", f"docker-archive:{d1}", f"oci:{tmp_path}/oci:rt/app:2"], check=True)
-    assert transfer.load(cfg2, str(tmp_path / "oci"), quiet=True) == ["Loaded image: rt/app:2"]
+    assert archive.load(cfg2, str(tmp_path / "oci"), quiet=True) == ["Loaded image: rt/app:2"]
     assert images.resolve(cfg2, "rt/app:2") == iid
     assert tree(images.rootfs(cfg2, iid)) == tree(images.rootfs(cfg, iid))
     # bocker oci-archive -> skopeo -> docker-archive -> bocker load (another store)
     o = str(tmp_path / "o.tar")
-    transfer.save(cfg, ["rt/app:2"], o, fmt="oci-archive")
+    archive.save(cfg, ["rt/app:2"], o, fmt="oci-archive")
     d2 = str(tmp_path / "d2.tar")
     subprocess.run(["skopeo", "copy", "-q", f"oci-archive:{o}", f"docker-archive:{d2}:rt/copy:3"], check=True)
     cfg3 = new_store(os.path.dirname(cfg.root) and __import__("pathlib").Path(os.path.dirname(cfg.root)))
-    assert transfer.load(cfg3, d2, quiet=True) == ["Loaded image: rt/copy:3"]
+    assert archive.load(cfg3, d2, quiet=True) == ["Loaded image: rt/copy:3"]
     assert images.resolve(cfg3, "rt/copy:3") == iid
     assert images.config(cfg3, iid)["history"] == images.config(cfg, iid)["history"]
     # bocker oci-dir is read by skopeo
     od = str(tmp_path / "od")
-    transfer.save(cfg, ["rt/app:2"], od, fmt="oci-dir")
+    archive.save(cfg, ["rt/app:2"], od, fmt="oci-dir")
     r = subprocess.run(["skopeo", "inspect", f"oci:{od}:rt/app:2"], check=True, capture_output=True, text=True)
     assert len(json.loads(r.stdout)["Layers"]) == 2
 
@@ -603,7 +603,7 @@ def test_skopeo_round_trips(cfg, cfg2, tmp_path):
 def test_load_refuses_tampered_oci_blob(cfg, cfg2, tmp_path):
     make_image(cfg, tmp_path, "tamper:1", {"etc/data": os.urandom(50_000)})
     od = tmp_path / "od"
-    transfer.save(cfg, ["tamper:1"], str(od), fmt="oci-dir", compression=None)
+    archive.save(cfg, ["tamper:1"], str(od), fmt="oci-dir", compression=None)
     idx = json.load(open(od / "index.json"))
     man = json.load(open(od / "blobs/sha256" / idx["manifests"][0]["digest"][7:]))
     layer = od / "blobs/sha256" / man["layers"][0]["digest"][7:]
@@ -612,7 +612,7 @@ def test_load_refuses_tampered_oci_blob(cfg, cfg2, tmp_path):
     layer.write_bytes(bytes(raw))
     before = store_state(cfg2)
     with pytest.raises(BockerError, match="mismatch"):
-        transfer.load(cfg2, str(od), quiet=True)
+        archive.load(cfg2, str(od), quiet=True)
     assert store_state(cfg2) == before
 
 
@@ -622,13 +622,13 @@ def test_import_export(cfg, tmp_path):
     import gzip
     with gzip.open(t, "wb") as f:
         layers.tar_tree(str(src), f)
-    iid = transfer.import_tar(cfg, str(t), "imported:1", changes=["CMD [\"ls\"]"])
+    iid = archive.import_tar(cfg, str(t), "imported:1", changes=["CMD [\"ls\"]"])
     assert images.config(cfg, iid)["config"]["Cmd"] == ["ls"]
     assert tree(images.rootfs(cfg, iid)) == tree(src)
     out = tmp_path / "exported.tar"
-    transfer.export(cfg, images.rootfs(cfg, iid), str(out))
+    archive.export(cfg, images.rootfs(cfg, iid), str(out))
     assert "bin/busybox" in tarfile.open(out).getnames()
-    rows = transfer.history(cfg, "imported:1")
+    rows = layerstore.history(cfg, "imported:1")
     assert rows[0]["Id"] == "sha256:" + iid and rows[0]["Size"] > 0
     # a hostile tarball is refused and leaves nothing behind
     bad = tmp_path / "bad.tar"
@@ -637,13 +637,13 @@ def test_import_export(cfg, tmp_path):
         tf.addfile(ti, io.BytesIO(b""))
     before = store_state(cfg)
     with pytest.raises(layers.LayerError):
-        transfer.import_tar(cfg, str(bad), "bad:1")
+        archive.import_tar(cfg, str(bad), "bad:1")
     assert store_state(cfg) == before
 
 
 # --- the verbs, end to end -----------------------------------------------------------------
 
-DRIVER = ("import sys; sys.path.insert(0, sys.argv[1]); import bocker.cli_registry; "
+DRIVER = ("import sys; sys.path.insert(0, sys.argv[1]); "
           "from bocker.cli import main; sys.exit(main(sys.argv[2:]))")
 
 

@@ -1,13 +1,8 @@
-"""Verbs that move images in and out: pull, push, login, logout, save, load, export, import,
-history, search. Registered on import (cli.py imports this module)."""
+"""Verbs that talk to a registry: pull, push, login, logout, search."""
 import sys
 
-from . import BockerError
-from .cli import FORMAT, arg, verb
-
-INSECURE = arg("--insecure", action="store_true",
-               help="plain HTTP (also: BOCKER_INSECURE_REGISTRIES=host:port,...)")
-QUIET = arg("-q", "--quiet", action="store_true", help="no progress output")
+from .. import BockerError
+from .verbs import FORMAT, INSECURE, QUIET, arg, verb
 
 
 @verb("pull", QUIET, INSECURE, arg("--platform", help="os/arch[/variant] from a multi-platform image "
@@ -18,10 +13,10 @@ def cmd_pull(cfg, a):
 
     Each layer is applied onto a snapshot of the layer below it and kept read-only under
     layers/<chain-id>: layers already there are neither downloaded nor applied again."""
-    from . import transfer
+    from .. import transfer
     transfer.pull(cfg, a.image, platform=a.platform, insecure=a.insecure, quiet=a.quiet)
     if not a.quiet:
-        from .registry import Reference
+        from ..registry import Reference
         print(Reference.parse(a.image).full)
 
 
@@ -36,7 +31,7 @@ def cmd_push(cfg, a):
     Layers are the tar diffs between the image's snapshot and its parent's (or the whole
     rootfs); blobs the registry has are skipped, and mounted from another repository of the
     same registry when bocker knows one."""
-    from . import transfer
+    from .. import transfer
     transfer.push(cfg, a.image, insecure=a.insecure, quiet=a.quiet, oci=a.oci, compression=a.compression,
                   chunk_size=a.chunk_size)
 
@@ -47,7 +42,7 @@ def cmd_push(cfg, a):
       arg("server", nargs="?", default="docker.io", help="registry host[:port] (default: Docker Hub)"))
 def cmd_login(cfg, a):
     """Log in to a registry; credentials go to $BOCKER_ROOT/auth.json (mode 0600)."""
-    from . import registry
+    from .. import registry
     server = _server(a.server)
     user, password = a.username, a.password
     if a.password_stdin:
@@ -72,7 +67,7 @@ def cmd_login(cfg, a):
 @verb("logout", arg("server", nargs="?", default="docker.io", help="registry host[:port]"))
 def cmd_logout(cfg, a):
     """Forget the credentials stored for a registry."""
-    from . import registry
+    from .. import registry
     server = _server(a.server)
     if registry.remove_credentials(cfg.path("auth.json"), server):
         print(f"Removing login credentials for {server}")
@@ -92,73 +87,12 @@ def _server(text):
     return text
 
 
-@verb("save", arg("-o", "--output", help="file (or directory for oci-dir); default: stdout"),
-      arg("--format", default="docker-archive", choices=("docker-archive", "oci-archive", "oci-dir"),
-          help="archive format (default docker-archive)"),
-      arg("images", nargs="+", help="images to save"))
-def cmd_save(cfg, a):
-    """Save images to a tar archive (docker-archive, oci-archive) or an OCI layout directory."""
-    from . import transfer
-    transfer.save(cfg, a.images, out_path=a.output, fmt=a.format)
-
-
-@verb("load", arg("-i", "--input", help="archive (tar or OCI directory); default: stdin"), QUIET,
-      arg("--platform", help="os/arch for multi-platform OCI layouts"))
-def cmd_load(cfg, a):
-    """Load images from a docker-archive or OCI layout (tar or directory)."""
-    from . import transfer
-    for line in transfer.load(cfg, a.input, quiet=a.quiet, platform=a.platform):
-        print(line)
-
-
-@verb("export", arg("-o", "--output", help="file (default: stdout)"), arg("container", help="container"))
-def cmd_export(cfg, a):
-    """Export a container's filesystem as a tar archive."""
-    from . import containers, transfer
-    cid = containers.resolve(cfg, a.container)
-    transfer.export(cfg, containers.cdir(cfg, cid, "rootfs"), a.output)
-
-
-@verb("import", arg("-c", "--change", action="append", default=[], help="Dockerfile instruction: CMD, ENV, ..."),
-      arg("-m", "--message", default="", help="commit message"),
-      arg("file", help="tar archive (plain, gzip or zstd), or - for stdin"),
-      arg("name", nargs="?", help="NAME[:TAG] of the new image"))
-def cmd_import(cfg, a):
-    """Make an image from a root filesystem tarball (safely extracted: no path escapes)."""
-    from . import transfer
-    print("sha256:" + transfer.import_tar(cfg, a.file, a.name, changes=a.change, message=a.message))
-
-
-@verb("history", arg("-H", "--human", action="store_true", default=True, help="human sizes and dates (default)"),
-      arg("--no-trunc", action="store_true", help="do not truncate output"),
-      arg("-q", "--quiet", action="store_true", help="only image ids"), FORMAT,
-      arg("image", help="image"))
-def cmd_history(cfg, a):
-    """Show the history of an image: IMAGE CREATED CREATED BY SIZE COMMENT."""
-    from . import fmt, transfer
-    rows = transfer.history(cfg, a.image)
-    if a.quiet:
-        for r in rows:
-            print(r["Id"] if a.no_trunc or r["Id"] == "<missing>" else r["Id"][7:19])
-        return
-    if a.format:
-        fmt.emit(rows, a.format)
-        return
-
-    def by(c):
-        c = c.replace("\n", " ")
-        return c if a.no_trunc or len(c) <= 45 else c[:44] + "…"
-    fmt.table(["IMAGE", "CREATED", "CREATED BY", "SIZE", "COMMENT"],
-              [[r["Id"] if a.no_trunc or r["Id"] == "<missing>" else r["Id"][7:19], fmt.ago(r["Created"]),
-                by(r["CreatedBy"]), fmt.human_size(r["Size"]), r["Comment"]] for r in rows])
-
-
 @verb("search", arg("--registry", help="search this registry's catalog (host:port) instead of Docker Hub"),
       INSECURE, arg("--limit", type=int, default=25, help="at most this many results"), FORMAT,
       arg("term", help="text to look for in repository names"))
 def cmd_search(cfg, a):
     """Search repositories: a registry's catalog (--registry) or Docker Hub."""
-    from . import fmt, transfer
+    from .. import fmt, transfer
     rows = transfer.search(cfg, a.term, registry=a.registry, insecure=a.insecure, limit=a.limit)
     if a.format:
         fmt.emit(rows, a.format)

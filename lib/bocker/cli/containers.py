@@ -1,0 +1,299 @@
+"""Verbs on containers: run, create, start, stop, ..., ps, logs, rm, commit, export."""
+import sys
+
+from .. import BockerError
+from .verbs import FORMAT, arg, each, verb
+
+
+RUN_ARGS = (
+    arg("-d", "--detach", action="store_true", help="run in the background, print the id"),
+    arg("-i", "--interactive", action="store_true", help="keep stdin open"),
+    arg("-t", "--tty", action="store_true", help="allocate a pseudo-terminal"),
+    arg("-e", "--env", action="append", default=[], metavar="KEY=VALUE", help="set an environment variable"),
+    arg("-w", "--workdir", help="working directory inside the container"),
+    arg("-u", "--user", help="USER[:GROUP] (name or number)"),
+    arg("--name", help="name the container"),
+    arg("--rm", action="store_true", help="remove the container when it exits"),
+    arg("-h", "--hostname", help="container host name"),
+    arg("--entrypoint", help="override the image's ENTRYPOINT"),
+    arg("--network", "--net", default="bridge", help="bridge (default), none or host"),
+    arg("-m", "--memory", help="memory limit (e.g. 64m, 1g); exceeding it: OOM kill, exit 137"),
+    arg("--cpus", help="CPU quota, in CPUs (e.g. 0.5)"),
+    arg("--pids-limit", type=int, help="maximum number of processes"),
+    arg("-l", "--label", action="append", default=[], metavar="KEY=VALUE", help="set a label"),
+    arg("-v", "--volume", action="append", default=[], metavar="SRC:DST[:ro]",
+        help="bind mount (absolute HOST path) or named volume; DST alone: anonymous volume"),
+    arg("--volumes-from", action="append", default=[], metavar="CONTAINER[:ro]",
+        help="mount the volumes of another container"),
+    arg("--tmpfs", action="append", default=[], metavar="DST[:OPTIONS]", help="mount a tmpfs"),
+    arg("--log-opt", action="append", default=[], metavar="max-size=SIZE",
+        help="rotate the log past SIZE (default 10m; 0: never); one older file is kept"),
+    arg("-p", "--publish", action="append", default=[], metavar="[IP:]HOST:CONTAINER[/PROTO]",
+        help="publish a container port on the host (DNAT)"),
+    arg("image", help="image name[:tag] or id"),
+    arg("command", nargs="...", help="command and arguments (default: the image's CMD)"),
+)
+
+
+def _image_or_pull(cfg, ref):
+    """The image's id; pulled first when it is not in the store (docker's behaviour)."""
+    from .. import images, shell
+    try:
+        return images.resolve(cfg, ref)
+    except BockerError:
+        if shell.dry_run:
+            raise
+    from .. import transfer  # HTTP client and layers: only when a pull is needed
+    sys.stderr.write(f"Unable to find image '{images.normalize(ref)}' locally\n")
+    return transfer.pull(cfg, ref, quiet=False)
+
+
+def _log_max_size(options):
+    from .. import logs
+    size = None
+    for o in options:
+        key, _, value = o.partition("=")
+        if key != "max-size":
+            raise BockerError(f"unknown log option: {key} (bocker knows max-size)")
+        size = logs.parse_size(value)
+    return size
+
+
+def _run_options(a):
+    from .. import cgroups, containers
+    from ..network import ports
+    if a.network not in ("bridge", "none", "host"):
+        raise BockerError(f"network {a.network} not found (bridge, none or host)")
+    if a.publish and a.network != "bridge":
+        raise BockerError("published ports need the bridge network")
+    return containers.RunOptions(
+        name=a.name, env=a.env, workdir=a.workdir, user=a.user, rm=a.rm, hostname=a.hostname,
+        entrypoint=a.entrypoint, network=a.network,
+        memory=cgroups.parse_memory(a.memory) if a.memory else 0,
+        cpus=cgroups.parse_cpus(a.cpus) if a.cpus else 0,
+        pids_limit=a.pids_limit if a.pids_limit and a.pids_limit > 0 else 0,
+        labels=dict(l.partition("=")[::2] for l in a.label),
+        volumes=a.volume, volumes_from=a.volumes_from, tmpfs=a.tmpfs, tty=a.tty, interactive=a.interactive,
+        ports=[ports.parse_port(p) for p in a.publish], log_max_size=_log_max_size(a.log_opt),
+        command=a.command)
+
+
+@verb("commit", arg("-m", "--message", default="", help="commit message"),
+      arg("-a", "--author", default="", help="author"),
+      arg("-c", "--change", action="append", default=[], help="Dockerfile instruction: CMD, ENV, ..."),
+      arg("container", help="container"), arg("name", nargs="?", help="NAME[:TAG] of the new image"))
+def cmd_commit(cfg, a):
+    """Make a new image from a container's files: an O(1) btrfs snapshot."""
+    from .. import containers
+    print("sha256:" + containers.commit(cfg, a.container, a.name, a.message, a.author, a.change))
+
+
+@verb("run", *RUN_ARGS)
+def cmd_run(cfg, a):
+    """Run a command in a new container.
+
+    create (snapshot of the image) + start (network, cgroup, namespaces, init) + wait.
+    The exit code is the command's own; 125 for bocker errors, 126/127 when the command
+    cannot be run or is not found."""
+    from .. import containers, shell
+    opts = _run_options(a)
+    _image_or_pull(cfg, a.image)
+    rec = containers.create(cfg, a.image, opts)
+    if a.detach:
+        try:
+            containers.run_detached(cfg, rec)
+        except BaseException:
+            containers.remove_record(cfg, rec, force=True)
+            raise
+        print(rec["Id"])
+        return 0
+    code = None
+    try:
+        code = containers.run_foreground(cfg, rec, interactive=a.interactive)
+    finally:
+        if a.rm:
+            containers.remove_record(cfg, rec, force=True, released=code is not None)
+    if shell.dry_run:
+        shell.script("exit $status")
+        return 0
+    return code
+
+
+@verb("create", *[x for x in RUN_ARGS if x[0][:1] != ("-d",)])
+def cmd_create(cfg, a):
+    """Create a container (snapshot and record) without starting it; prints its id."""
+    from .. import containers
+    opts = _run_options(a)
+    _image_or_pull(cfg, a.image)
+    print(containers.create(cfg, a.image, opts)["Id"])
+
+
+@verb("start", arg("-a", "--attach", action="store_true", help="attach output, exit with its code"),
+      arg("-i", "--interactive", action="store_true", help="keep stdin open"),
+      arg("containers", nargs="+", help="containers to start"))
+def cmd_start(cfg, a):
+    """Start created or stopped containers (detached, unless -a)."""
+    from .. import containers, store
+    failed = False
+    for ref in a.containers:
+        try:
+            cid = containers.resolve(cfg, ref)
+            with store.lock(containers.cdir(cfg, cid, ".lock")):
+                rec = containers.startable(cfg, cid)
+                if rec is None:  # running already
+                    print(ref)
+                    continue
+                if not a.attach:
+                    containers.run_detached(cfg, rec)
+                    print(ref)
+                    continue
+            return containers.run_foreground(cfg, rec, interactive=a.interactive)
+        except BockerError as e:
+            print(f"bocker: {e}", file=sys.stderr)
+            failed = True
+    return 1 if failed else 0
+
+
+@verb("stop", arg("-t", "--time", type=int, default=10, help="seconds to wait before SIGKILL"),
+      arg("-s", "--signal", default="TERM", help="signal to send first"),
+      arg("containers", nargs="+", help="containers to stop"))
+def cmd_stop(cfg, a):
+    """Stop running containers: SIGTERM, then SIGKILL after -t seconds."""
+    from .. import containers
+    return each(a.containers, lambda r: containers.stop(cfg, r, a.time, a.signal))
+
+
+@verb("restart", arg("-t", "--time", type=int, default=10, help="seconds to wait before SIGKILL"),
+      arg("containers", nargs="+", help="containers to restart"))
+def cmd_restart(cfg, a):
+    """Stop (if running), then start containers."""
+    from .. import containers, store
+
+    def restart(ref):
+        containers.stop(cfg, ref, a.time)
+        cid = containers.resolve(cfg, ref)
+        with store.lock(containers.cdir(cfg, cid, ".lock")):
+            rec = containers.startable(cfg, cid)
+            if rec is not None:  # (unless another command started it meanwhile)
+                containers.run_detached(cfg, rec)
+    return each(a.containers, restart)
+
+
+@verb("kill", arg("-s", "--signal", default="KILL", help="signal (name or number), default KILL"),
+      arg("containers", nargs="+", help="containers to signal"))
+def cmd_kill(cfg, a):
+    """Send a signal to the main process of running containers."""
+    from .. import containers
+    return each(a.containers, lambda r: containers.send_signal(cfg, r, a.signal) and None)
+
+
+@verb("wait", arg("containers", nargs="+", help="containers to wait for"))
+def cmd_wait(cfg, a):
+    """Block until containers stop, then print their exit codes."""
+    from .. import containers
+    return each(a.containers, lambda r: containers.wait_exit(cfg, containers.resolve(cfg, r)))
+
+
+@verb("pause", arg("containers", nargs="+", help="containers to freeze"))
+def cmd_pause(cfg, a):
+    """Freeze all processes of containers (freezer cgroup)."""
+    from .. import containers
+    return each(a.containers, lambda r: containers.pause(cfg, r, True))
+
+
+@verb("unpause", arg("containers", nargs="+", help="containers to thaw"))
+def cmd_unpause(cfg, a):
+    """Thaw paused containers."""
+    from .. import containers
+    return each(a.containers, lambda r: containers.pause(cfg, r, False))
+
+
+@verb("exec", arg("-d", "--detach", action="store_true", help="run in the background"),
+      arg("-i", "--interactive", action="store_true", help="keep stdin open"),
+      arg("-t", "--tty", action="store_true", help="allocate a pseudo-terminal"),
+      arg("-e", "--env", action="append", default=[], metavar="KEY=VALUE", help="set an environment variable"),
+      arg("-w", "--workdir", help="working directory (default: the container's)"),
+      arg("-u", "--user", help="USER[:GROUP]"),
+      arg("container", help="a running container"), arg("command", nargs="...", help="command and arguments"))
+def cmd_exec(cfg, a):
+    """Run a command in a running container (its namespaces, root, cgroup, env, privileges)."""
+    from .. import containers
+    if not a.command:
+        raise BockerError("exec needs a command")
+    return containers.exec_in(cfg, a.container, a.command, a.workdir, a.user, a.env,
+                              interactive=a.interactive, detach=a.detach, tty=a.tty)
+
+
+@verb("_exited", arg("container"))
+def cmd_exited(cfg, a):
+    """(internal) Record a detached container's exit: called by its monitor."""
+    from .. import containers
+    containers.exited(cfg, a.container)
+
+
+FILTER = arg("-f", "--filter", action="append", default=[], metavar="KEY=VALUE",
+             help="status=, name=, id=, ancestor=, label=KEY[=VALUE]")
+
+
+@verb("ps", arg("-a", "--all", action="store_true", help="also stopped containers"),
+      arg("-q", "--quiet", action="store_true", help="only ids"),
+      arg("--no-trunc", action="store_true", help="full ids and commands"), FILTER, FORMAT)
+def cmd_ps(cfg, a):
+    """List containers: CONTAINER ID IMAGE COMMAND CREATED STATUS PORTS NAMES."""
+    from .. import containers, fmt
+    filters = containers.parse_filters(a.filter)
+    rows = containers.ps_rows(cfg, all_=a.all or "status" in filters, filters=filters)
+    if a.quiet:
+        for r in rows:
+            print(r["ID"] if a.no_trunc else r["ID"][:12])
+        return
+    if a.format:  # ids as docker shows them: 12 characters unless --no-trunc
+        fmt.emit([r if a.no_trunc else dict(r, ID=r["ID"][:12]) for r in rows], a.format)
+        return
+
+    def command(c):
+        c = '"' + c + '"' if a.no_trunc or len(c) <= 20 else '"' + c[:19] + '…"'
+        return c
+    fmt.table(["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"],
+              [[r["ID"] if a.no_trunc else r["ID"][:12], r["Image"], command(r["Command"]),
+                r["RunningFor"], r["Status"], r["Ports"], r["Names"]] for r in rows])
+
+
+@verb("logs", arg("-f", "--follow", action="store_true", help="follow until the container exits"),
+      arg("-n", "--tail", default="all", help="only the last N lines"),
+      arg("-t", "--timestamps", action="store_true", help="show when each line was written"),
+      arg("--since", help="lines since: RFC 3339 time, Unix time, or a duration ago (10m)"),
+      arg("--until", help="lines until: RFC 3339 time, Unix time, or a duration ago (10m)"),
+      arg("container", help="container"))
+def cmd_logs(cfg, a):
+    """Show a container's output (stdout and stderr, kept after it exits).
+
+    Each line is stamped when written; the log is rotated past --log-opt max-size (10m)."""
+    from .. import logs
+    logs.show(cfg, a.container, tail=a.tail, follow=a.follow, timestamps=a.timestamps,
+              since=a.since, until=a.until)
+
+
+@verb("rm", arg("-f", "--force", action="store_true", help="kill a running container first"),
+      arg("-v", "--volumes", action="store_true", help="also remove its anonymous volumes"),
+      arg("containers", nargs="+", help="containers to remove"))
+def cmd_rm(cfg, a):
+    """Remove containers: their snapshot, record, cgroup and address."""
+    from .. import containers
+    return each(a.containers, lambda r: containers.remove(cfg, r, force=a.force, volumes=a.volumes) and None)
+
+
+@verb("container prune", arg("-f", "--force", action="store_true", help="do not ask (bocker never asks)"))
+def cmd_container_prune(cfg, a):
+    """Remove all stopped containers."""
+    from .. import containers
+    stopped = [r["ID"] for r in containers.ps_rows(cfg, all_=True) if r["State"] not in ("running", "paused")]
+    return each(stopped, lambda cid: containers.remove(cfg, cid) and None)
+
+
+@verb("export", arg("-o", "--output", help="file (default: stdout)"), arg("container", help="container"))
+def cmd_export(cfg, a):
+    """Export a container's filesystem as a tar archive."""
+    from .. import archive, containers
+    cid = containers.resolve(cfg, a.container)
+    archive.export(cfg, containers.cdir(cfg, cid, "rootfs"), a.output)

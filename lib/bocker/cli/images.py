@@ -1,0 +1,126 @@
+"""Verbs on images: init, images, tag, rmi, image prune, history, and the archives: save, load,
+import."""
+import sys
+
+from .. import BockerError
+from .verbs import FORMAT, QUIET, arg, verb
+
+
+@verb("init", arg("directory", help="a root filesystem directory"), arg("name", help="NAME[:TAG]"))
+def cmd_init(cfg, a):
+    """Make an image from a directory (copied into a read-only btrfs subvolume)."""
+    from .. import images
+    print(images.init(cfg, a.directory, a.name))
+
+
+@verb("images", arg("-q", "--quiet", action="store_true", help="only image ids"),
+      arg("--no-trunc", action="store_true", help="full ids"),
+      arg("--digests", action="store_true", help="show repository digests"), FORMAT)
+def cmd_images(cfg, a):
+    """List images: REPOSITORY TAG IMAGE ID CREATED SIZE."""
+    from .. import fmt, images
+    rows = images.listing(cfg)
+    if a.quiet:
+        seen = []
+        for r in rows:
+            if r["Id"] not in seen:
+                seen.append(r["Id"])
+                print(r["Id"] if a.no_trunc else r["ID"])
+    elif a.format:
+        fmt.emit(rows, a.format)
+    elif a.digests:
+        fmt.table(["REPOSITORY", "TAG", "DIGEST", "IMAGE ID", "CREATED", "SIZE"],
+                  [[r["Repository"], r["Tag"], r["Digest"], r["Id"] if a.no_trunc else r["ID"],
+                    r["CreatedSince"], fmt.human_size(r["Size"])] for r in rows])
+    else:
+        fmt.table(["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"],
+                  [[r["Repository"], r["Tag"], r["Id"] if a.no_trunc else r["ID"], r["CreatedSince"],
+                    fmt.human_size(r["Size"])] for r in rows])
+
+
+@verb("tag", arg("source", help="image"), arg("target", help="NAME[:TAG]"))
+def cmd_tag(cfg, a):
+    """Give an image another name."""
+    from .. import images
+    images.add_tag(cfg, images.resolve(cfg, a.source), a.target)
+
+
+@verb("rmi", arg("-f", "--force", action="store_true", help="even if containers use it"),
+      arg("image", nargs="+", help="images to remove"))
+def cmd_rmi(cfg, a):
+    """Remove images (refused while a container uses one, unless -f)."""
+    from .. import images, layerstore
+    failed = False
+    for ref in a.image:
+        try:
+            for line in images.remove(cfg, ref, force=a.force):
+                print(line)
+        except BockerError as e:
+            print(f"bocker: {e}", file=sys.stderr)
+            failed = True
+    layerstore.prune(cfg)  # pulled layers no image needs any more
+    return 1 if failed else 0
+
+
+@verb("image prune", arg("-a", "--all", action="store_true", help="all images not used by a container"),
+      arg("-f", "--force", action="store_true", help="do not ask (bocker never asks)"))
+def cmd_image_prune(cfg, a):
+    """Remove dangling images (untagged and unused); -a: every unused image."""
+    from .. import images, layerstore
+    for line in images.prune(cfg, all_=a.all):
+        print(line)
+    for chain in layerstore.prune(cfg):
+        print(f"Deleted layer: {chain}")
+
+
+@verb("save", arg("-o", "--output", help="file (or directory for oci-dir); default: stdout"),
+      arg("--format", default="docker-archive", choices=("docker-archive", "oci-archive", "oci-dir"),
+          help="archive format (default docker-archive)"),
+      arg("images", nargs="+", help="images to save"))
+def cmd_save(cfg, a):
+    """Save images to a tar archive (docker-archive, oci-archive) or an OCI layout directory."""
+    from .. import archive
+    archive.save(cfg, a.images, out_path=a.output, fmt=a.format)
+
+
+@verb("load", arg("-i", "--input", help="archive (tar or OCI directory); default: stdin"), QUIET,
+      arg("--platform", help="os/arch for multi-platform OCI layouts"))
+def cmd_load(cfg, a):
+    """Load images from a docker-archive or OCI layout (tar or directory)."""
+    from .. import archive
+    for line in archive.load(cfg, a.input, quiet=a.quiet, platform=a.platform):
+        print(line)
+
+
+@verb("import", arg("-c", "--change", action="append", default=[], help="Dockerfile instruction: CMD, ENV, ..."),
+      arg("-m", "--message", default="", help="commit message"),
+      arg("file", help="tar archive (plain, gzip or zstd), or - for stdin"),
+      arg("name", nargs="?", help="NAME[:TAG] of the new image"))
+def cmd_import(cfg, a):
+    """Make an image from a root filesystem tarball (safely extracted: no path escapes)."""
+    from .. import archive
+    print("sha256:" + archive.import_tar(cfg, a.file, a.name, changes=a.change, message=a.message))
+
+
+@verb("history", arg("-H", "--human", action="store_true", default=True, help="human sizes and dates (default)"),
+      arg("--no-trunc", action="store_true", help="do not truncate output"),
+      arg("-q", "--quiet", action="store_true", help="only image ids"), FORMAT,
+      arg("image", help="image"))
+def cmd_history(cfg, a):
+    """Show the history of an image: IMAGE CREATED CREATED BY SIZE COMMENT."""
+    from .. import fmt, layerstore
+    rows = layerstore.history(cfg, a.image)
+    if a.quiet:
+        for r in rows:
+            print(r["Id"] if a.no_trunc or r["Id"] == "<missing>" else r["Id"][7:19])
+        return
+    if a.format:
+        fmt.emit(rows, a.format)
+        return
+
+    def by(c):
+        c = c.replace("\n", " ")
+        return c if a.no_trunc or len(c) <= 45 else c[:44] + "…"
+    fmt.table(["IMAGE", "CREATED", "CREATED BY", "SIZE", "COMMENT"],
+              [[r["Id"] if a.no_trunc or r["Id"] == "<missing>" else r["Id"][7:19], fmt.ago(r["Created"]),
+                by(r["CreatedBy"]), fmt.human_size(r["Size"]), r["Comment"]] for r in rows])

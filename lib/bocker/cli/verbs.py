@@ -1,0 +1,38 @@
+"""How a verb is declared: @verb(name, *arguments) on a function whose docstring is its help;
+the argument groups several nouns share; and the docker-style loop over several references."""
+import sys
+
+from .. import BockerError
+
+VERBS = {}  # name -> (function, arguments, needs a store), filled as the noun modules load
+
+
+def arg(*flags, **kwargs):
+    return flags, kwargs
+
+
+def verb(name, *arguments, store=True):
+    """Register a verb; `store=False` verbs run without a btrfs store (setup, teardown)."""
+    def register(fn):
+        VERBS[name] = (fn, arguments, store)
+        return fn
+    return register
+
+
+FORMAT = arg("--format", help="json, or a jq filter applied to each item")
+QUIET = arg("-q", "--quiet", action="store_true", help="no progress output")
+INSECURE = arg("--insecure", action="store_true",
+               help="plain HTTP (also: BOCKER_INSECURE_REGISTRIES=host:port,...)")
+
+
+def each(refs, action):
+    """Apply an action to each reference, docker-style: print each ref, report errors, exit 1."""
+    failed = False
+    for ref in refs:
+        try:
+            out = action(ref)
+            print(ref if out is None else out)
+        except BockerError as e:
+            print(f"bocker: {e}", file=sys.stderr)
+            failed = True
+    return 1 if failed else 0

@@ -1,0 +1,48 @@
+"""Verbs on volumes: volume create, ls, inspect, rm, prune."""
+from .verbs import FORMAT, arg, each, verb
+
+
+@verb("volume create", arg("--label", action="append", default=[], help="KEY=VALUE"),
+      arg("name", nargs="?", help="volume name (default: random)"))
+def cmd_volume_create(cfg, a):
+    """Create a named volume (a btrfs subvolume)."""
+    from .. import volumes
+    print(volumes.create(cfg, a.name, dict(l.partition("=")[::2] for l in a.label)))
+
+
+@verb("volume ls", arg("-q", "--quiet", action="store_true", help="only names"), FORMAT)
+def cmd_volume_ls(cfg, a):
+    """List volumes: DRIVER VOLUME NAME."""
+    from .. import fmt, volumes
+    rows = [volumes.info(cfg, n) for n in volumes.names(cfg)]
+    if a.quiet:
+        for r in rows:
+            print(r["Name"])
+    elif a.format:
+        fmt.emit(rows, a.format)
+    else:
+        fmt.table(["DRIVER", "VOLUME NAME"], [[r["Driver"], r["Name"]] for r in rows])
+
+
+@verb("volume inspect", FORMAT, arg("names", nargs="+", help="volumes"))
+def cmd_volume_inspect(cfg, a):
+    """Volume details, as a JSON array."""
+    from .. import fmt, volumes
+    fmt.emit([volumes.info(cfg, n) for n in a.names], a.format or "json", as_array=True)
+
+
+@verb("volume rm", arg("-f", "--force", action="store_true", help="no error if missing"),
+      arg("names", nargs="+", help="volumes"))
+def cmd_volume_rm(cfg, a):
+    """Remove volumes (refused while a container uses one)."""
+    from .. import volumes
+    return each(a.names, lambda n: volumes.remove(cfg, n, force=a.force))
+
+
+@verb("volume prune", arg("-a", "--all", action="store_true", help="named volumes too"),
+      arg("-f", "--force", action="store_true", help="do not ask (bocker never asks)"))
+def cmd_volume_prune(cfg, a):
+    """Remove unused anonymous volumes (-a: all unused volumes)."""
+    from .. import volumes
+    for n in volumes.prune(cfg, all_=a.all):
+        print(n)

@@ -1,0 +1,96 @@
+"""The OCI image config: how bocker writes one (byte for byte as Go does) and the one evaluator
+of Dockerfile-style instructions that change it (commit -c, import -c; the builder next)."""
+import json
+
+from . import BockerError
+
+
+_IMAGE_ORDER = ("created", "author", "architecture", "os", "os.version", "os.features", "variant", "config",
+                "rootfs", "history")
+
+
+_CONFIG_ORDER = ("User", "ExposedPorts", "Env", "Entrypoint", "Cmd", "Volumes", "WorkingDir", "Labels",
+                 "StopSignal", "ArgsEscaped")
+
+
+_HISTORY_ORDER = ("created", "created_by", "author", "comment", "empty_layer")
+
+
+def _go_time(t):
+    """RFC 3339 with trailing fractional zeros dropped, as Go writes times."""
+    if isinstance(t, str) and "." in t and t.endswith("Z"):
+        head, frac = t[:-1].split(".", 1)
+        frac = frac.rstrip("0")
+        return f"{head}.{frac}Z" if frac else head + "Z"
+    return t
+
+
+def _ordered(d, order):
+    out = {k: d[k] for k in order if k in d}
+    out.update((k, d[k]) for k in sorted(d) if k not in out)
+    return out
+
+
+def config_bytes_of(config):
+    """An image config serialised as Go's image-spec structs are (field order, compact, HTML
+    escapes): skopeo/podman re-encode configs that way, so ids survive their round trips."""
+    c = dict(config)
+    if "created" in c:
+        c["created"] = _go_time(c["created"])
+    if isinstance(c.get("config"), dict):
+        c["config"] = _ordered({k: v for k, v in c["config"].items() if v not in (None, "", [], {}, False)},
+                               _CONFIG_ORDER)
+        for k in ("ExposedPorts", "Volumes", "Labels"):      # Go maps: sorted keys
+            if isinstance(c["config"].get(k), dict):
+                c["config"][k] = dict(sorted(c["config"][k].items()))
+    if isinstance(c.get("rootfs"), dict):
+        c["rootfs"] = _ordered(c["rootfs"], ("type", "diff_ids"))
+    if isinstance(c.get("history"), list):
+        c["history"] = [_ordered({k: v for k, v in dict(h, created=_go_time(h.get("created"))).items()
+                                  if v not in (None, "", False)}, _HISTORY_ORDER) for h in c["history"]]
+    c = _ordered({k: v for k, v in c.items() if v not in (None, "") or k in ("architecture", "os")}, _IMAGE_ORDER)
+    text = json.dumps(c, separators=(",", ":"), ensure_ascii=False)
+    for a, b in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"),
+                 ("\u2029", "\\u2029")):
+        text = text.replace(a, b)
+    return text.encode()
+
+
+def apply(config, change):
+    """Apply one Dockerfile instruction (`commit -c`, `import -c`) to an image's runtime config:
+    CMD, ENTRYPOINT, ENV, WORKDIR, USER, LABEL, EXPOSE."""
+    import shlex
+    word, _, rest = change.strip().partition(" ")
+    word, rest = word.upper(), rest.strip()
+
+    def argv():
+        if rest.startswith("["):
+            try:
+                return json.loads(rest)
+            except ValueError:
+                raise BockerError(f"invalid JSON in change: {change}")
+        return ["/bin/sh", "-c", rest]
+    if word == "CMD":
+        config["Cmd"] = argv()
+    elif word == "ENTRYPOINT":
+        config["Entrypoint"] = argv()
+    elif word == "ENV":
+        first, _, value = rest.partition(" ")
+        # `ENV KEY the rest of the line` (old form) or `ENV K1=V1 K2="V 2"`
+        pairs = [f"{first}={value.strip()}"] if "=" not in first else shlex.split(rest)
+        for pair in pairs:
+            key = pair.partition("=")[0]
+            config["Env"] = [e for e in config.get("Env") or [] if e.partition("=")[0] != key] + [pair]
+    elif word == "WORKDIR":
+        config["WorkingDir"] = rest
+    elif word == "USER":
+        config["User"] = rest
+    elif word == "LABEL":
+        for pair in shlex.split(rest):
+            k, _, v = pair.partition("=")
+            config.setdefault("Labels", {})[k] = v
+    elif word == "EXPOSE":
+        for port in rest.split():
+            config.setdefault("ExposedPorts", {})[port if "/" in port else port + "/tcp"] = {}
+    else:
+        raise BockerError(f"{word} is not a valid change command")
