@@ -14,7 +14,7 @@ gateway=${subnet%/*}; gateway=${gateway%.*}.$(( ${gateway##*.} + 1 ))
 mkdir -p "$root"
 if [ "$(stat -f -c %T "$root")" != btrfs ]; then
     [ -e "$root.btrfs" ] || { truncate -s "$size" "$root.btrfs"; mkfs.btrfs -q "$root.btrfs" >/dev/null; }
-    mount -o loop "$root.btrfs" "$root"
+    mount -o loop,nodev,nosuid "$root.btrfs" "$root"   # device nodes and setuid files inert here
 fi
 for d in images layers containers volumes networks names; do mkdir -p "$root/$d"; done
 

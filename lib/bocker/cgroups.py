@@ -8,8 +8,9 @@ import os
 
 from . import BockerError, shell
 
-V1_CONTROLLERS = ("memory", "cpu", "pids", "freezer")
-V2_CONTROLLERS = ("memory", "cpu", "pids")
+V1_CONTROLLERS = ("memory", "cpu", "pids", "freezer", "devices")
+V2_CONTROLLERS = ("memory", "cpu", "pids", "cpuset")
+CPUSET = "cpuset"  # v1: only for --cpuset-cpus/--cpuset-mems (a new cpuset group starts empty)
 CPU_PERIOD = 100000
 
 
@@ -44,20 +45,49 @@ def parse_cpus(text):
     return value
 
 
+def check_limits(limits):
+    """Docker's rules between the memory flags (its messages), before anything is made."""
+    memory, swap = limits.get("memory") or 0, limits.get("memory_swap") or 0
+    if swap and not memory:
+        raise BockerError("You should always set the Memory limit when using Memoryswap limit")
+    if swap > 0 and swap < memory:
+        raise BockerError("Minimum memoryswap limit should be larger than memory limit, see usage")
+    reservation = limits.get("memory_reservation") or 0
+    if reservation and memory and reservation > memory:
+        raise BockerError("Minimum memory limit can not be less than memory reservation limit, see usage")
+    shares = limits.get("cpu_shares") or 0
+    if shares and not 2 <= shares <= 262144:
+        raise BockerError(f"invalid --cpu-shares {shares}: the range is 2 to 262144")
+
+
 def limit_settings(limits, v):
-    """The files to write for {memory: bytes, cpus: float, pids: int}, per cgroup version."""
+    """The files to write, per cgroup version, for {memory, memory_swap (memory + swap; -1 is
+    unlimited), memory_reservation: bytes, cpus: float, cpu_shares: int, cpuset_cpus,
+    cpuset_mems: str, pids: int}."""
     out = []
-    if limits.get("memory"):
+    memory, swap = limits.get("memory"), limits.get("memory_swap")
+    if memory:
         if v == 1:
-            out.append(("memory.limit_in_bytes", str(limits["memory"])))
+            out.append(("memory.limit_in_bytes", str(memory)))
+            if swap:  # after the memory limit: the kernel wants memsw >= memory at all times
+                out.append(("memory.memsw.limit_in_bytes", str(swap)))
         else:
-            out += [("memory.max", str(limits["memory"])), ("memory.swap.max", "0")]
+            out += [("memory.max", str(memory)),
+                    ("memory.swap.max", "max" if swap == -1 else str(max(swap - memory, 0) if swap else 0))]
+    if limits.get("memory_reservation"):
+        out.append(("memory.soft_limit_in_bytes" if v == 1 else "memory.low", str(limits["memory_reservation"])))
     if limits.get("cpus"):
         quota = int(limits["cpus"] * CPU_PERIOD)
         if v == 1:
             out += [("cpu.cfs_period_us", str(CPU_PERIOD)), ("cpu.cfs_quota_us", str(quota))]
         else:
             out.append(("cpu.max", f"{quota} {CPU_PERIOD}"))
+    if limits.get("cpu_shares"):
+        shares = limits["cpu_shares"]  # v2: runc's mapping of shares [2, 262144] to weight [1, 10000]
+        out.append(("cpu.shares", str(shares)) if v == 1 else ("cpu.weight", str(1 + (shares - 2) * 9999 // 262142)))
+    for key in ("cpuset_cpus", "cpuset_mems"):
+        if limits.get(key):
+            out.append((key.replace("_", "."), limits[key]))
     if limits.get("pids"):
         out.append(("pids.max", str(limits["pids"])))
     return out
@@ -79,13 +109,19 @@ def create(cfg, cid, limits):
 def _create(cfg, cid, limits):
     group = _group(cfg, cid)
     if version(cfg) == 1:
-        shell.run(["cgcreate", "-g", f"{','.join(V1_CONTROLLERS)}:{group}"])
+        cpuset = limits.get("cpuset_cpus") or limits.get("cpuset_mems")
+        controllers = V1_CONTROLLERS + ((CPUSET,) if cpuset else ())
+        shell.run(["cgcreate", "-g", f"{','.join(controllers)}:{group}"])
+        if cpuset:
+            _fill_cpuset(cfg, group)
         settings = limit_settings(limits, 1)
         if settings:
             argv = ["cgset"]
             for key, value in settings:
                 argv += ["-r", f"{key}={value}"]
             shell.run(argv + [group])
+        if limits.get("devices") is not None:
+            allow_devices_v1(os.path.join(cfg.cgroup_root, "devices", group), limits["devices"])
         return
     base = os.path.join(cfg.cgroup_root, cfg.cgroup_parent)
     if not os.path.isdir(base):
@@ -97,6 +133,44 @@ def _create(cfg, cid, limits):
     shell.do(f"mkdir {path}", os.mkdir, path)
     for key, value in limit_settings(limits, 2):
         _write(os.path.join(path, key), value)
+    if limits.get("devices") is not None:
+        allow_devices_v2(path, limits["devices"])
+
+
+def _fill_cpuset(cfg, group):
+    """v1 cpuset groups start with no cpus and no memory nodes, and a process cannot join such a
+    group: each new level (the parent too) gets its parent's, before the container's own."""
+    path = os.path.join(cfg.cgroup_root, CPUSET)
+    for part in group.split("/"):
+        parent, path = path, os.path.join(path, part)
+        for key in ("cpuset.cpus", "cpuset.mems"):
+            shell.do(f"[ -n \"$(cat {path}/{key})\" ] || cat {parent}/{key} > {path}/{key}",
+                     _inherit, os.path.join(parent, key), os.path.join(path, key))
+
+
+def _inherit(source, target):
+    with open(target) as f:
+        if f.read().strip():
+            return
+    with open(source) as f:
+        value = f.read().strip()
+    with open(target, "w") as f:
+        f.write(value)
+
+
+def allow_devices_v1(path, rules):
+    """Docker's devices allow-list: deny everything, then allow each rule (`c 1:3 rwm`)."""
+    _write(os.path.join(path, "devices.deny"), "a")
+    for kind, major, minor, access in rules:
+        _write(os.path.join(path, "devices.allow"),
+               f"{kind} {'*' if major is None else major}:{'*' if minor is None else minor} {access}")
+
+
+def allow_devices_v2(path, rules):
+    """v2 has no devices files: the same list as an eBPF program (see devicefilter.py)."""
+    from . import devicefilter
+    shell.do(f"bpftool cgroup attach {path} device pinned PROG  # PROG: the devices allow-list, "
+             f"{len(rules)} rules, as eBPF (devicefilter.py)", devicefilter.attach, path, rules)
 
 
 def _write(path, value):
@@ -110,15 +184,21 @@ def launcher(cfg, cid):
     """The argv prefix that starts a command inside the container's cgroup."""
     group = _group(cfg, cid)
     if version(cfg) == 1:
-        return ["cgexec", "-g", f"{','.join(V1_CONTROLLERS)}:{group}"]
+        return ["cgexec", "-g", f"{','.join(_v1_controllers(cfg, group))}:{group}"]
     procs = os.path.join(cfg.cgroup_root, group, "cgroup.procs")
     return ["sh", "-c", f'echo $$ > {procs} && exec "$@"', "sh"]
+
+
+def _v1_controllers(cfg, group):
+    """The v1 hierarchies a container's group is in (cpuset only if it was asked for)."""
+    cpuset = os.path.isdir(os.path.join(cfg.cgroup_root, CPUSET, group))
+    return V1_CONTROLLERS + ((CPUSET,) if cpuset else ())
 
 
 def paths(cfg, cid):
     group = _group(cfg, cid)
     if version(cfg) == 1:
-        return [os.path.join(cfg.cgroup_root, c, group) for c in V1_CONTROLLERS]
+        return [os.path.join(cfg.cgroup_root, c, group) for c in _v1_controllers(cfg, group)]
     return [os.path.join(cfg.cgroup_root, group)]
 
 
@@ -178,7 +258,7 @@ def freeze(cfg, cid, frozen):
 def delete_parent(cfg):
     """`teardown`: remove the parent cgroup once no container is left in it."""
     if version(cfg) == 1:
-        for c in V1_CONTROLLERS:
+        for c in V1_CONTROLLERS + (CPUSET,):
             p = os.path.join(cfg.cgroup_root, c, cfg.cgroup_parent)
             if os.path.isdir(p) and not any(os.path.isdir(os.path.join(p, e)) for e in os.listdir(p)):
                 shell.do(f"rmdir {p}", os.rmdir, p)

@@ -26,9 +26,10 @@ def normalize(ref):
 
 
 def valid_ref(ref):
+    """Docker's grammar, and its limit: the repository name (without the tag) at most 255."""
     import re
     from .registry import REF_RE  # (the registry client itself loads only when one is made)
-    return re.fullmatch(REF_RE, ref) is not None
+    return re.fullmatch(REF_RE, ref) is not None and len(ref.rpartition(":")[0] or ref) <= 255
 
 
 def repositories(cfg):
@@ -224,7 +225,7 @@ def remove(cfg, ref, force=False):
         repos = repositories(cfg)
         tags = tags_of(cfg, image_id, repos)
         by_tag = name in repos
-        if by_tag and len(tags) > 1 and not force:
+        if by_tag and len(tags) > 1:  # (-f too, as Docker: the other tags keep the image)
             del repos[name]
             _save_repositories(cfg, repos)
             return [f"Untagged: {name}"]

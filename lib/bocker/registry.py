@@ -87,6 +87,8 @@ class Reference:
             path, tag = name, maybe_tag
         if registry == DOCKER_HUB and "/" not in path:
             path = "library/" + path
+        if len(path) > 255:
+            raise RegistryError("invalid reference format: repository name must not be more than 255 characters")
         if not re.fullmatch(REPOSITORY_RE, path):
             raise RegistryError(f"invalid reference format: '{text}' (repository names are lowercase)")
         if tag is not None and not re.fullmatch(TAG_RE, tag):

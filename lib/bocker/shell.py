@@ -213,7 +213,13 @@ def write_file(path, content, mode=None, show=True):
     if dry_run:
         return
     tmp = f"{path}.tmp{os.getpid()}"
-    with open(tmp, "wb" if isinstance(content, bytes) else "w") as f:
+    try:  # a stale temp file, or a link someone planted in its place: removed, never followed
+        os.unlink(tmp)
+    except FileNotFoundError:
+        pass
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
+                 0o644 if mode is None else mode)
+    with open(fd, "wb" if isinstance(content, bytes) else "w") as f:
         f.write(content)
         if mode is not None:
             os.fchmod(f.fileno(), mode)

@@ -9,7 +9,7 @@ import re
 
 from . import BockerError, fmt, shell, store
 
-NAME_RE = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]+")
+NAME_RE = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]{1,254}")  # (255: a file name's limit)
 
 
 def path(cfg, name):
@@ -87,6 +87,17 @@ def _mode(options):
     return rw
 
 
+def destination(dst, what):
+    """A mount's container path, cleaned as Docker does (`/a/../b` -> `/b`); never `/` itself:
+    a mount over the root (`-v /:/..`) would give the container the host's root."""
+    if not dst.startswith("/"):
+        raise BockerError(f"{what}: the container path must be absolute")
+    clean = os.path.normpath("/" + dst.lstrip("/"))  # (normpath keeps a leading `//`)
+    if clean == "/":
+        raise BockerError(f"{what}: the container path cannot be '/'")
+    return clean
+
+
 def parse_spec(cfg, spec):
     """-v HOST:CTR[:ro], -v NAME:CTR[:ro], -v CTR (anonymous) -> a mount record (volumes not made yet)."""
     parts = spec.split(":")
@@ -94,8 +105,7 @@ def parse_spec(cfg, spec):
         src, dst, options = None, parts[0], []
     else:
         src, dst, options = parts[0], parts[1], parts[2:]
-    if not dst.startswith("/"):
-        raise BockerError(f"invalid volume specification: '{spec}': the container path must be absolute")
+    dst = destination(dst, f"invalid volume specification: '{spec}'")
     rw = _mode(options)
     if src is None:
         return {"Type": "volume", "Name": None, "Source": "", "Destination": dst, "RW": rw, "Anonymous": True}
@@ -123,8 +133,7 @@ def plan(cfg, opts, image_cfg):
                 mounts.append(dict(m, RW=m["RW"] and mode != "ro"))
     for t in opts.tmpfs:
         dst, _, options = t.partition(":")
-        if not dst.startswith("/"):
-            raise BockerError(f"invalid tmpfs mount: {t}: the path must be absolute")
+        dst = destination(dst, f"invalid tmpfs mount: {t}")
         mounts.append({"Type": "tmpfs", "Source": "", "Destination": dst, "RW": True, "Options": options})
     taken = {m["Destination"] for m in mounts}
     for dst in (image_cfg.get("Volumes") or {}):

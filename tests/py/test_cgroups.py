@@ -87,7 +87,7 @@ def recorded(monkeypatch):
 def test_v1_create_with_limits(cfg, recorded):
     cgroups.create(cfg, CID, {"memory": 64 * MB, "cpus": 0.5, "pids": 20})
     assert recorded == [
-        ["cgcreate", "-g", f"memory,cpu,pids,freezer:bocker-pytest/{CID}"],
+        ["cgcreate", "-g", f"memory,cpu,pids,freezer,devices:bocker-pytest/{CID}"],
         ["cgset", "-r", f"memory.limit_in_bytes={64 * MB}", "-r", "cpu.cfs_period_us=100000",
          "-r", "cpu.cfs_quota_us=50000", "-r", "pids.max=20", f"bocker-pytest/{CID}"],
     ]
@@ -95,13 +95,13 @@ def test_v1_create_with_limits(cfg, recorded):
 
 def test_v1_create_without_limits_runs_no_cgset(cfg, recorded):
     cgroups.create(cfg, CID, {"memory": 0, "cpus": 0, "pids": 0})
-    assert recorded == [["cgcreate", "-g", f"memory,cpu,pids,freezer:bocker-pytest/{CID}"]]
+    assert recorded == [["cgcreate", "-g", f"memory,cpu,pids,freezer,devices:bocker-pytest/{CID}"]]
 
 
 def test_v1_launcher_and_paths(cfg, env):
-    assert cgroups.launcher(cfg, CID) == ["cgexec", "-g", f"memory,cpu,pids,freezer:bocker-pytest/{CID}"]
+    assert cgroups.launcher(cfg, CID) == ["cgexec", "-g", f"memory,cpu,pids,freezer,devices:bocker-pytest/{CID}"]
     assert cgroups.paths(cfg, CID) == [str(env / "cgroup" / c / "bocker-pytest" / CID)
-                                       for c in ("memory", "cpu", "pids", "freezer")]
+                                       for c in ("memory", "cpu", "pids", "freezer", "devices")]
 
 
 def test_v1_delete_removes_every_controller_dir(cfg, env):
@@ -141,8 +141,8 @@ def test_v2_create_writes_limits_and_enables_controllers(cfg, cgroup_v2):
     cgroups.create(cfg, CID, {"memory": 64 * MB, "cpus": 0.5, "pids": 20})
     parent = cgroup_v2 / "bocker-pytest"
     group = parent / CID
-    assert (cgroup_v2 / "cgroup.subtree_control").read_text() == "+memory +cpu +pids"
-    assert (parent / "cgroup.subtree_control").read_text() == "+memory +cpu +pids"
+    assert (cgroup_v2 / "cgroup.subtree_control").read_text() == "+memory +cpu +pids +cpuset"
+    assert (parent / "cgroup.subtree_control").read_text() == "+memory +cpu +pids +cpuset"
     assert (group / "memory.max").read_text() == str(64 * MB)
     assert (group / "memory.swap.max").read_text() == "0"
     assert (group / "cpu.max").read_text() == "50000 100000"
@@ -227,5 +227,50 @@ def test_v1_trace_shows_the_commands(cfg, capsys, monkeypatch):
     shell.trace = True
     cgroups.create(cfg, CID, {"memory": 64 * MB})
     err = capsys.readouterr().err
-    assert f"+ cgcreate -g memory,cpu,pids,freezer:bocker-pytest/{CID}\n" in err
+    assert f"+ cgcreate -g memory,cpu,pids,freezer,devices:bocker-pytest/{CID}\n" in err
     assert f"+ cgset -r memory.limit_in_bytes={64 * MB} bocker-pytest/{CID}\n" in err
+
+
+# --- swap, reservation, shares, cpuset, devices ---------------------------------------------
+
+def test_swap_reservation_shares_cpuset_v1():
+    got = cgroups.limit_settings({"memory": 64 * MB, "memory_swap": 128 * MB, "memory_reservation": 32 * MB,
+                                  "cpu_shares": 512, "cpuset_cpus": "0", "cpuset_mems": "0"}, 1)
+    assert got == [("memory.limit_in_bytes", str(64 * MB)), ("memory.memsw.limit_in_bytes", str(128 * MB)),
+                   ("memory.soft_limit_in_bytes", str(32 * MB)), ("cpu.shares", "512"),
+                   ("cpuset.cpus", "0"), ("cpuset.mems", "0")]
+
+
+def test_swap_reservation_shares_v2():
+    got = dict(cgroups.limit_settings({"memory": 64 * MB, "memory_swap": 128 * MB, "memory_reservation": 32 * MB,
+                                       "cpu_shares": 1024}, 2))
+    assert got["memory.swap.max"] == str(64 * MB)  # v2 counts swap alone: total - memory
+    assert got["memory.low"] == str(32 * MB)
+    assert got["cpu.weight"] == "39"  # runc's mapping of the default 1024 shares
+    assert dict(cgroups.limit_settings({"memory": 64 * MB, "memory_swap": -1}, 2))["memory.swap.max"] == "max"
+
+
+@pytest.mark.parametrize("limits, message", [
+    ({"memory_swap": 128 * MB}, "always set the Memory limit"),
+    ({"memory": 128 * MB, "memory_swap": 64 * MB}, "memoryswap limit should be larger"),
+    ({"memory": 64 * MB, "memory_reservation": 128 * MB}, "less than memory reservation"),
+    ({"cpu_shares": 1}, "cpu-shares"),
+])
+def test_check_limits_refuses(limits, message):
+    with pytest.raises(BockerError, match=message):
+        cgroups.check_limits(limits)
+
+
+def test_v1_devices_deny_all_then_allow_each(cfg, env, recorded, monkeypatch):
+    writes = []
+    monkeypatch.setattr(cgroups, "_write", lambda path, value: writes.append((os.path.basename(path), value)))
+    cgroups.create(cfg, CID, {"devices": [("c", 1, 3, "rwm"), ("c", 136, None, "rwm"), ("b", None, None, "m")]})
+    assert writes == [("devices.deny", "a"), ("devices.allow", "c 1:3 rwm"), ("devices.allow", "c 136:* rwm"),
+                      ("devices.allow", "b *:* m")]
+
+
+def test_v1_no_device_rules_when_unrestricted(cfg, env, recorded):
+    d = env / "cgroup" / "devices" / "bocker-pytest" / CID
+    d.mkdir(parents=True)
+    cgroups.create(cfg, CID, {})
+    assert not (d / "devices.deny").exists()

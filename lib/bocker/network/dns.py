@@ -1,8 +1,14 @@
-"""The container's name service files: /etc/hosts, /etc/hostname and /etc/resolv.conf, written
-into its rootfs before it starts."""
+"""The container's name service files: /etc/hosts, /etc/hostname and /etc/resolv.conf.
+
+Written beside the container's rootfs, in its own directory, and bind-mounted over the image's
+files by the init, as Docker does: writing them into the rootfs from the host would follow a
+link that the image (or an earlier run) planted there, onto a host file.
+"""
 import os
 
-from .. import BockerError, shell
+from .. import shell
+
+ETC_FILES = ("hosts", "hostname", "resolv.conf")
 
 
 def resolv_conf():
@@ -33,19 +39,17 @@ def hosts_file(hostname, ip):
     return text
 
 
-def write_etc(rootfs, hostname, ip, mode):
-    """/etc/hosts, /etc/hostname and /etc/resolv.conf for the container."""
-    etc = os.path.join(rootfs, "etc")
-    if os.path.islink(etc):  # it would resolve on the host, outside the rootfs
-        raise BockerError("the image's /etc is a symbolic link: refusing to write through it")
-    if not os.path.isdir(etc):
-        shell.do(f"mkdir -p {etc}", os.makedirs, etc, exist_ok=True)
+def write_etc(directory, hostname, ip, mode):
+    """Write the three files into `directory` (bocker's, out of the container's reach); returns
+    the init's bind mounts for them, SOURCE:/etc/FILE:rw."""
     if mode == "host":
         import socket
         hostname = socket.gethostname()
         with open("/etc/hosts") as f:
-            shell.write_file(os.path.join(etc, "hosts"), f.read())
+            hosts = f.read()
     else:
-        shell.write_file(os.path.join(etc, "hosts"), hosts_file(hostname, ip))
-    shell.write_file(os.path.join(etc, "hostname"), hostname + "\n")
-    shell.write_file(os.path.join(etc, "resolv.conf"), resolv_conf())
+        hosts = hosts_file(hostname, ip)
+    contents = {"hosts": hosts, "hostname": hostname + "\n", "resolv.conf": resolv_conf()}
+    for name in ETC_FILES:
+        shell.write_file(os.path.join(directory, name), contents[name])
+    return [f"{os.path.join(directory, name)}:/etc/{name}:rw" for name in ETC_FILES]
