@@ -1,7 +1,8 @@
-"""The Dockerfile parser (build/parser.py): golden files (golden/NAME.Dockerfile -> NAME.json, cases
-modelled on BuildKit's parser testfiles), every error message with its line, variable substitution
-as the Dockerfile reference tabulates it, and the ARG/ENV scoping rules.
-BOCKER_GOLDEN_UPDATE=1 rewrites the .json files from the parser (then read the diff)."""
+"""The Dockerfile parser (build/parser.py) and the -c lines read with it (imageconfig.apply): golden
+files (golden/NAME.Dockerfile -> NAME.json, cases modelled on BuildKit's parser testfiles), every
+error message with its line, variable substitution as the Dockerfile reference tabulates it, and
+the ARG/ENV scoping rules. BOCKER_GOLDEN_UPDATE=1 rewrites the .json files from the parser (then
+read the diff)."""
 import glob
 import json
 import os
@@ -9,7 +10,7 @@ import re
 
 import pytest
 
-from bocker import BockerError
+from bocker import BockerError, imageconfig
 from bocker.build import parser
 from bocker.build.parser import ParseError, Scope, expand, parse, parse_line, substitute
 
@@ -244,3 +245,26 @@ def test_declare_returns_the_pairs():
     s = Scope({"B": "given"})
     assert s.declare(parse_line("ARG A=1 B C")) == [("A", "1"), ("B", "given"), ("C", None)]
     assert s.declare(parse_line('ENV X="$A y"')) == [("X", "1 y")]
+
+
+# --- as commit -c / import -c read a line (imageconfig.apply) ------------------------------------
+
+def test_changes_keep_dollars_and_remove_quotes():
+    c = {}
+    for change in ("ENV A=$B C=\"x y\"", "ENV LEGACY \"x y\"", 'LABEL "a b"=c d="$e"', "cmd [\"a\"]"):
+        imageconfig.apply(c, change)
+    assert c == {"Env": ["A=$B", "C=x y", "LEGACY=x y"], "Labels": {"a b": "c", "d": "$e"}, "Cmd": ["a"]}
+
+
+@pytest.mark.parametrize("change, message", [
+    ("ONBUILD RUN x", "ONBUILD is not a valid change command"),
+    ("FROBNICATE x", "FROBNICATE is not a valid change command"),
+    ("", "'' is not a valid change command"),
+    ("CMD [oops", "invalid JSON in change: CMD [oops"),
+    ("CMD [1]", "when using JSON array syntax, arrays must be comprised of strings only"),
+    ("ENV A=1 B", 'Syntax error - can\'t find = in "B". Must be of the form: name=value'),
+])
+def test_bad_changes_say_why(change, message):
+    with pytest.raises(BockerError) as e:
+        imageconfig.apply({}, change)
+    assert str(e.value) == message
