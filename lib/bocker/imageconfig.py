@@ -56,41 +56,36 @@ def config_bytes_of(config):
     return text.encode()
 
 
+_CHANGES = ("CMD", "ENTRYPOINT", "ENV", "WORKDIR", "USER", "LABEL", "EXPOSE")
+
+
 def apply(config, change):
     """Apply one Dockerfile instruction (`commit -c`, `import -c`) to an image's runtime config:
-    CMD, ENTRYPOINT, ENV, WORKDIR, USER, LABEL, EXPOSE."""
-    import shlex
-    word, _, rest = change.strip().partition(" ")
-    word, rest = word.upper(), rest.strip()
-
-    def argv():
-        if rest.startswith("["):
-            try:
-                return json.loads(rest)
-            except ValueError:
-                raise BockerError(f"invalid JSON in change: {change}")
-        return ["/bin/sh", "-c", rest]
-    if word == "CMD":
-        config["Cmd"] = argv()
-    elif word == "ENTRYPOINT":
-        config["Entrypoint"] = argv()
-    elif word == "ENV":
-        first, _, value = rest.partition(" ")
-        # `ENV KEY the rest of the line` (old form) or `ENV K1=V1 K2="V 2"`
-        pairs = [f"{first}={value.strip()}"] if "=" not in first else shlex.split(rest)
-        for pair in pairs:
-            key = pair.partition("=")[0]
-            config["Env"] = [e for e in config.get("Env") or [] if e.partition("=")[0] != key] + [pair]
-    elif word == "WORKDIR":
-        config["WorkingDir"] = rest
-    elif word == "USER":
-        config["User"] = rest
-    elif word == "LABEL":
-        for pair in shlex.split(rest):
-            k, _, v = pair.partition("=")
-            config.setdefault("Labels", {})[k] = v
-    elif word == "EXPOSE":
-        for port in rest.split():
-            config.setdefault("ExposedPorts", {})[port if "/" in port else port + "/tcp"] = {}
+    CMD, ENTRYPOINT, ENV, WORKDIR, USER, LABEL, EXPOSE. The line is read by the Dockerfile parser;
+    `$VAR`s are kept as written (there is no build to substitute them from), quotes are removed."""
+    from .build import parser
+    ins = parser.parse_line(change)
+    if ins is None or ins.cmd not in _CHANGES:      # Docker's own words for a commit change
+        raise BockerError(f"{ins.cmd if ins else repr(change)} is not a valid change command")
+    parser.check(ins)
+    args = ins.args
+    if ins.cmd in ("CMD", "ENTRYPOINT"):
+        if not ins.json_form and args[0].startswith("["):
+            # a Dockerfile would run it as a shell command; on a -c line it is a mistyped array
+            raise BockerError(f"invalid JSON in change: {change}")
+        config["Cmd" if ins.cmd == "CMD" else "Entrypoint"] = args if ins.json_form else ["/bin/sh", "-c", args[0]]
+    elif ins.cmd in ("ENV", "LABEL"):
+        for word in args:       # `k=v`, `k="v 2"`, `"k=v 2"`; the legacy `ENV k v` comes as one `k=v`
+            key, _, value = parser.expand(word, None).partition("=")
+            if ins.cmd == "ENV":
+                config["Env"] = [e for e in config.get("Env") or [] if e.partition("=")[0] != key] + \
+                    [f"{key}={value}"]
+            else:
+                config.setdefault("Labels", {})[key] = value
+    elif ins.cmd == "WORKDIR":
+        config["WorkingDir"] = args[0]
+    elif ins.cmd == "USER":
+        config["User"] = args[0]
     else:
-        raise BockerError(f"{word} is not a valid change command")
+        for port in args:
+            config.setdefault("ExposedPorts", {})[port if "/" in port else port + "/tcp"] = {}

@@ -1,0 +1,7 @@
+# just a comment first
+
+# escape=`
+# syntax=ignored/late
+FROM busybox
+RUN echo \
+  continues

@@ -1,0 +1,4 @@
+# syntax=docker/dockerfile:1.7
+  #  CHECK = skip=all
+# escape=\
+FROM busybox
