@@ -140,6 +140,7 @@ class RunOptions:
 
 def make_record(cfg, cid, name, image_id, ref, opts):
     """The container's record, in the shape `docker inspect` shows."""
+    from .network import ports
     image_cfg = images.config(cfg, image_id).get("config") or {}
     env = list(image_cfg.get("Env") or images.DEFAULT_ENV)
     if not any(e.startswith("PATH=") for e in env):
@@ -171,7 +172,7 @@ def make_record(cfg, cid, name, image_id, ref, opts):
                        "Memory": opts.memory,
                        "NanoCpus": int(opts.cpus * 1e9),
                        "PidsLimit": opts.pids_limit, "AutoRemove": bool(opts.rm),
-                       "PortBindings": opts.ports,
+                       "PortBindings": ports.to_record(opts.ports),
                        "LogConfig": {"Type": "bocker-file", "MaxSize": opts.log_max_size}},
         "NetworkSettings": {"IPAddress": "", "Gateway": "", "IPPrefixLen": 0, "Ports": {}},
         "Mounts": [],
@@ -259,6 +260,12 @@ def _remove_dir(path):
 
 # --- what start made and remove (or the exit) gives back ----------------------------------
 
+def published(rec):
+    """The record's published ports as network.ports.parse_port() dicts, whichever shape it holds."""
+    from .network import ports
+    return ports.from_record(rec["HostConfig"].get("PortBindings"))
+
+
 def bocker_argv(cfg, *args):
     """How a child process calls bocker back (the detached container's monitor, at exit)."""
     from .config import REPO
@@ -282,8 +289,8 @@ def release_network(cfg, rec):
         shell.script(bocker_line(cfg, "_release", rec["Id"]))
         return
     ip = rec["NetworkSettings"].get("IPAddress")
-    if ip and rec["HostConfig"].get("PortBindings"):
-        ports.unpublish(net, rec["HostConfig"]["PortBindings"], ip)
+    if ip:
+        ports.unpublish(net, published(rec), ip)
     ipam.release(net, rec["Id"])
 
 
@@ -408,7 +415,7 @@ def ps_rows(cfg, all_=False, filters=None):
         rows.append({"ID": rec["Id"], "Image": rec["Config"]["Image"], "Command": command,
                      "CreatedAt": rec["Created"], "RunningFor": fmt.ago(rec["Created"]),
                      "State": st["Status"], "Status": status_text(st),
-                     "Ports": ports.ports_text(rec["HostConfig"].get("PortBindings"))
+                     "Ports": ports.ports_text(published(rec))
                      if st["Status"] in ("running", "paused") else "", "Names": rec["Name"][1:], "Labels": rec["Config"].get("Labels") or {}})
     rows.sort(key=lambda r: r["CreatedAt"], reverse=True)
     return rows

@@ -54,7 +54,7 @@ def _join_network(cfg, rec, net, undo):
         # docker's shape: the top-level fields (read by records older than Networks too)
         # and one entry per network the container is on
         rec["NetworkSettings"].update(address, Networks={net.name: dict(address, Aliases=None)})
-        bindings = rec["HostConfig"].get("PortBindings") or []
+        bindings = containers.published(rec)
         _check_ports_free(cfg, rec)
         ports.publish(net, bindings, ip)
         undo.append(lambda: ports.unpublish(net, bindings, ip))
@@ -95,12 +95,12 @@ def _record_running(cfg, rec, handle, detach):
 
 def _check_ports_free(cfg, rec):
     """A host port goes to one running container at a time."""
-    mine = {(p["HostPort"], p["Proto"]) for p in rec["HostConfig"].get("PortBindings") or []}
+    mine = {(p["HostPort"], p["Proto"]) for p in containers.published(rec)}
     if not mine:
         return
     for other in containers.all_records(cfg):
         if other["Id"] != rec["Id"] and containers.state(cfg, other)["Status"] in ("running", "paused"):
-            for p in other["HostConfig"].get("PortBindings") or []:
+            for p in containers.published(other):
                 if (p["HostPort"], p["Proto"]) in mine:
                     raise BockerError(f"Bind for {p['HostIp']}:{p['HostPort']} failed: "
                                       f"port is already allocated")
