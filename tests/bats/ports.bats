@@ -67,8 +67,8 @@ WEB='mkdir -p /www && echo "hello from $HOSTNAME" > /www/index.html && exec http
     assert_output "0.0.0.0:$hp->80/tcp"
     run bocker ps
     assert_output --regexp "0\.0\.0\.0:$hp->80/tcp +web2\$"
-    run bocker inspect --format '.[0].HostConfig.PortBindings[0] | [.HostPort, .ContainerPort, .Proto] | @tsv' web2
-    assert_output "$(printf '%s\t80\ttcp' "$hp")"
+    run bocker inspect --format '.[0].HostConfig.PortBindings | to_entries[] | [.key, .value[].HostIp, .value[].HostPort] | @tsv' web2
+    assert_output "$(printf '80/tcp\t\t%s' "$hp")"
     run dnat_rules
     assert_output "-A BOCKER-$BOCKER_BRIDGE -p tcp -m tcp --dport $hp -j DNAT --to-destination $ip:80"
 }
@@ -148,7 +148,7 @@ WEB='mkdir -p /www && echo "hello from $HOSTNAME" > /www/index.html && exec http
 
 @test "-p CTR alone: a free host port is chosen and works" {
     bocker run -d --name auto -h auto -p 80 busybox sh -c "$WEB" >/dev/null
-    hp=$(bocker inspect --format '.[0].HostConfig.PortBindings[0].HostPort' auto)
+    hp=$(bocker inspect --format '.[0].HostConfig.PortBindings["80/tcp"][0].HostPort' auto)
     [[ "$hp" =~ ^[0-9]+$ ]] && [ "$hp" -gt 0 ] || fail "host port: $hp"
     run fetch "$hp"
     assert_output 'hello from auto'

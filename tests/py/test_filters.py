@@ -137,3 +137,27 @@ def test_ports_text():
 
 def test_empty_protocol_is_tcp_as_in_docker():
     assert ports.parse_port("8080:80/")["Proto"] == "tcp"
+
+
+# --- HostConfig.PortBindings: docker's map, and the list older records hold -----------------
+
+def test_port_bindings_in_docker_shape():
+    bindings = [ports.parse_port("8080:80"), ports.parse_port("8081:80"), ports.parse_port("127.0.0.1:5353:53/udp")]
+    assert ports.to_record(bindings) == {
+        "80/tcp": [{"HostIp": "", "HostPort": "8080"}, {"HostIp": "", "HostPort": "8081"}],
+        "53/udp": [{"HostIp": "127.0.0.1", "HostPort": "5353"}]}
+    assert ports.from_record(ports.to_record(bindings)) == bindings
+    assert ports.to_record([]) == {}
+
+
+def test_port_bindings_of_older_records_and_docker_nulls_are_read():
+    old = [ports.parse_port("8080:80")]
+    assert ports.from_record(old) == old
+    assert ports.from_record(None) == []
+    assert ports.from_record({"80/tcp": None}) == []
+
+
+def test_record_keeps_port_bindings_in_docker_shape():
+    rec = {"HostConfig": {"PortBindings": {"80/tcp": [{"HostIp": "", "HostPort": "8080"}]}}}
+    assert containers.published(rec) == [ports.parse_port("8080:80")]
+    assert containers.published({"HostConfig": {}}) == []

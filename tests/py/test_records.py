@@ -145,6 +145,14 @@ def test_defaults(image):
     assert rec["LogPath"] == image.path("containers", CID, "container.log")
 
 
+def test_port_bindings_are_docker_s_map(image):
+    from bocker.network import ports
+    rec = record(image, ports=[ports.parse_port("8080:80"), ports.parse_port("127.0.0.1:5353:53/udp")])
+    assert rec["HostConfig"]["PortBindings"] == {"80/tcp": [{"HostIp": "", "HostPort": "8080"}],
+                                                 "53/udp": [{"HostIp": "127.0.0.1", "HostPort": "5353"}]}
+    assert record(image)["HostConfig"]["PortBindings"] == {}
+
+
 def test_labels_merge(image):
     rec = record(image, labels={"x": "2", "y": "3"})
     assert rec["Config"]["Labels"] == {"from": "image", "x": "2", "y": "3"}

@@ -95,13 +95,13 @@ def cmd_run(cfg, a):
     create (snapshot of the image) + start (network, cgroup, namespaces, init) + wait.
     The exit code is the command's own; 125 for bocker errors, 126/127 when the command
     cannot be run or is not found."""
-    from .. import containers, shell
+    from .. import containers, lifecycle, shell
     opts = _run_options(a)
     _image_or_pull(cfg, a.image)
     rec = containers.create(cfg, a.image, opts)
     if a.detach:
         try:
-            containers.run_detached(cfg, rec)
+            lifecycle.run_detached(cfg, rec)
         except BaseException:
             containers.remove_record(cfg, rec, force=True)
             raise
@@ -109,7 +109,7 @@ def cmd_run(cfg, a):
         return 0
     code = None
     try:
-        code = containers.run_foreground(cfg, rec, interactive=a.interactive)
+        code = lifecycle.run_foreground(cfg, rec, interactive=a.interactive)
     finally:
         if a.rm:
             containers.remove_record(cfg, rec, force=True, released=code is not None)
@@ -133,21 +133,21 @@ def cmd_create(cfg, a):
       arg("containers", nargs="+", help="containers to start"))
 def cmd_start(cfg, a):
     """Start created or stopped containers (detached, unless -a)."""
-    from .. import containers, store
+    from .. import containers, lifecycle, store
     failed = False
     for ref in a.containers:
         try:
             cid = containers.resolve(cfg, ref)
             with store.lock(containers.cdir(cfg, cid, ".lock")):
-                rec = containers.startable(cfg, cid)
+                rec = lifecycle.startable(cfg, cid)
                 if rec is None:  # running already
                     print(ref)
                     continue
                 if not a.attach:
-                    containers.run_detached(cfg, rec)
+                    lifecycle.run_detached(cfg, rec)
                     print(ref)
                     continue
-            return containers.run_foreground(cfg, rec, interactive=a.interactive)
+            return lifecycle.run_foreground(cfg, rec, interactive=a.interactive)
         except BockerError as e:
             print(f"bocker: {e}", file=sys.stderr)
             failed = True
@@ -159,23 +159,23 @@ def cmd_start(cfg, a):
       arg("containers", nargs="+", help="containers to stop"))
 def cmd_stop(cfg, a):
     """Stop running containers: SIGTERM, then SIGKILL after -t seconds."""
-    from .. import containers
-    return each(a.containers, lambda r: containers.stop(cfg, r, a.time, a.signal))
+    from .. import lifecycle
+    return each(a.containers, lambda r: lifecycle.stop(cfg, r, a.time, a.signal))
 
 
 @verb("restart", arg("-t", "--time", type=int, default=10, help="seconds to wait before SIGKILL"),
       arg("containers", nargs="+", help="containers to restart"))
 def cmd_restart(cfg, a):
     """Stop (if running), then start containers."""
-    from .. import containers, store
+    from .. import containers, lifecycle, store
 
     def restart(ref):
-        containers.stop(cfg, ref, a.time)
+        lifecycle.stop(cfg, ref, a.time)
         cid = containers.resolve(cfg, ref)
         with store.lock(containers.cdir(cfg, cid, ".lock")):
-            rec = containers.startable(cfg, cid)
+            rec = lifecycle.startable(cfg, cid)
             if rec is not None:  # (unless another command started it meanwhile)
-                containers.run_detached(cfg, rec)
+                lifecycle.run_detached(cfg, rec)
     return each(a.containers, restart)
 
 
@@ -183,29 +183,29 @@ def cmd_restart(cfg, a):
       arg("containers", nargs="+", help="containers to signal"))
 def cmd_kill(cfg, a):
     """Send a signal to the main process of running containers."""
-    from .. import containers
-    return each(a.containers, lambda r: containers.send_signal(cfg, r, a.signal) and None)
+    from .. import lifecycle
+    return each(a.containers, lambda r: lifecycle.send_signal(cfg, r, a.signal) and None)
 
 
 @verb("wait", arg("containers", nargs="+", help="containers to wait for"))
 def cmd_wait(cfg, a):
     """Block until containers stop, then print their exit codes."""
-    from .. import containers
-    return each(a.containers, lambda r: containers.wait_exit(cfg, containers.resolve(cfg, r)))
+    from .. import containers, lifecycle
+    return each(a.containers, lambda r: lifecycle.wait_exit(cfg, containers.resolve(cfg, r)))
 
 
 @verb("pause", arg("containers", nargs="+", help="containers to freeze"))
 def cmd_pause(cfg, a):
     """Freeze all processes of containers (freezer cgroup)."""
-    from .. import containers
-    return each(a.containers, lambda r: containers.pause(cfg, r, True))
+    from .. import lifecycle
+    return each(a.containers, lambda r: lifecycle.pause(cfg, r, True))
 
 
 @verb("unpause", arg("containers", nargs="+", help="containers to thaw"))
 def cmd_unpause(cfg, a):
     """Thaw paused containers."""
-    from .. import containers
-    return each(a.containers, lambda r: containers.pause(cfg, r, False))
+    from .. import lifecycle
+    return each(a.containers, lambda r: lifecycle.pause(cfg, r, False))
 
 
 @verb("exec", arg("-d", "--detach", action="store_true", help="run in the background"),
@@ -217,18 +217,18 @@ def cmd_unpause(cfg, a):
       arg("container", help="a running container"), arg("command", nargs="...", help="command and arguments"))
 def cmd_exec(cfg, a):
     """Run a command in a running container (its namespaces, root, cgroup, env, privileges)."""
-    from .. import containers
+    from .. import lifecycle
     if not a.command:
         raise BockerError("exec needs a command")
-    return containers.exec_in(cfg, a.container, a.command, a.workdir, a.user, a.env,
+    return lifecycle.exec_in(cfg, a.container, a.command, a.workdir, a.user, a.env,
                               interactive=a.interactive, detach=a.detach, tty=a.tty)
 
 
 @verb("_exited", arg("container"))
 def cmd_exited(cfg, a):
     """(internal) Record a detached container's exit: called by its monitor."""
-    from .. import containers
-    containers.exited(cfg, a.container)
+    from .. import lifecycle
+    lifecycle.exited(cfg, a.container)
 
 
 FILTER = arg("-f", "--filter", action="append", default=[], metavar="KEY=VALUE",

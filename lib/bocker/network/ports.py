@@ -32,6 +32,29 @@ def parse_port(spec):
     return {"HostIp": host_ip or "0.0.0.0", "HostPort": str(host), "ContainerPort": ctr, "Proto": proto}
 
 
+def to_record(bindings):
+    """parse_port() dicts -> HostConfig.PortBindings in docker's shape,
+    {"80/tcp": [{"HostIp": "", "HostPort": "8080"}]} ("" is every address, as docker writes it)."""
+    out = {}
+    for p in bindings:
+        out.setdefault(f"{p['ContainerPort']}/{p['Proto']}", []).append(
+            {"HostIp": "" if p["HostIp"] == "0.0.0.0" else p["HostIp"], "HostPort": p["HostPort"]})
+    return out
+
+
+def from_record(port_bindings):
+    """HostConfig.PortBindings -> parse_port() dicts. Records written before docker's map hold
+    those dicts as a list already."""
+    if isinstance(port_bindings, list):
+        return port_bindings
+    out = []
+    for key, hosts in (port_bindings or {}).items():
+        port, _, proto = key.partition("/")
+        out += [{"HostIp": h.get("HostIp") or "0.0.0.0", "HostPort": h["HostPort"], "ContainerPort": int(port),
+                 "Proto": proto or "tcp"} for h in hosts or []]  # docker may write null for no binding
+    return out
+
+
 def free_port(proto):
     import socket
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM if proto == "tcp" else socket.SOCK_DGRAM) as s:

@@ -1,0 +1,365 @@
+"""A container's process: start, run (foreground or detached), stop, kill, wait, pause, exec,
+and recording its exit. The records themselves are containers.py's; this module imports it,
+never the reverse."""
+import os
+import time
+
+from . import BockerError, containers, fmt, runtime, shell, store
+
+
+def start(cfg, rec, stdin=None, stdout=None, stderr=None, detach=False):
+    """Network, cgroup, launch; on return the command runs (or is about to) as PID 1.
+    Detached: a shell monitor waits for it and records its exit. Returns the Launch.
+    Everything made here is undone if a step fails. The body is the list of steps --trace shows."""
+    from . import network
+    from .network import bridge
+    mode = rec["HostConfig"]["NetworkMode"]
+    net = network.get(cfg, mode)
+    undo = []
+    try:
+        with shell.step("network", f"network ({mode}): address, /etc files"):
+            _join_network(cfg, rec, net, undo)
+        with shell.step("cgroup", "cgroup: the container's own, with its limits"):
+            _make_cgroup(cfg, rec, undo)
+        monitor = _monitor(cfg, rec) if detach else None
+        with shell.step("launch", "launch: new namespaces; init.py joins the cgroup, waits for the host"):
+            home = containers.cdir(cfg, rec["Id"])
+            handle = runtime.launch(cfg, rec, os.path.join(home, "rootfs"), home, stdin=stdin, stdout=stdout,
+                                    stderr=stderr, monitor=monitor)
+            undo.append(handle.abort)
+        if net.driver == "bridge":
+            with shell.step("veth", "veth pair: one end on the bridge, eth0 made inside the netns"):
+                bridge.attach(net, rec["Id"], handle.pid)
+        if not shell.dry_run:  # a dry-run script leaves the record as created
+            _record_running(cfg, rec, handle, detach)
+        runtime.trace_init(handle.argv)
+        handle.go()
+    except BaseException:
+        containers.rollback(undo)
+        raise
+    return handle
+
+
+def _join_network(cfg, rec, net, undo):
+    """An address from the network's IPAM, the published ports, and the rootfs's /etc files."""
+    from .network import bridge, dns, ipam, ports
+    cid = rec["Id"]
+    ip = None
+    if net.driver == "bridge":
+        if not bridge.exists(net):  # first container: bridge and chains
+            bridge.setup(net)
+        ip = _script_lease(cfg, cid) if shell.dry_run else ipam.lease(net, cid)
+        undo.append(lambda: ipam.release(net, cid))
+        address = {"IPAddress": ip, "Gateway": str(net.gateway), "IPPrefixLen": net.subnet.prefixlen}
+        # docker's shape: the top-level fields (read by records older than Networks too)
+        # and one entry per network the container is on
+        rec["NetworkSettings"].update(address, Networks={net.name: dict(address, Aliases=None)})
+        bindings = containers.published(rec)
+        _check_ports_free(cfg, rec)
+        ports.publish(net, bindings, ip)
+        undo.append(lambda: ports.unpublish(net, bindings, ip))
+    dns.write_etc(containers.cdir(cfg, cid, "rootfs"), rec["Config"]["Hostname"], ip,
+                  rec["HostConfig"]["NetworkMode"])
+
+
+def _make_cgroup(cfg, rec, undo):
+    from . import cgroups
+    hc = rec["HostConfig"]
+    cgroups.create(cfg, rec["Id"], {"memory": hc["Memory"], "cpus": hc["NanoCpus"] / 1e9, "pids": hc["PidsLimit"]})
+    undo.append(lambda: cgroups.delete(cfg, rec["Id"]))
+
+
+def _monitor(cfg, rec):
+    """The shell that waits for a detached container, copies its output to the log (unless a
+    pty copier does) and calls bocker back at its exit."""
+    cid = rec["Id"]
+    exit_file = containers.cdir(cfg, cid, "exitcode")
+    containers.unlink(exit_file)
+    fifo = None
+    if not rec["Config"].get("Tty"):
+        fifo = containers.cdir(cfg, cid, "log.fifo")
+        containers.unlink(fifo)
+        shell.do(f"mkfifo {shell.quote(fifo)}", os.mkfifo, fifo, 0o600)
+    return runtime.monitor_script(exit_file, fifo, containers.cdir(cfg, cid, "container.log"),
+                                  log_max_size(rec), containers.bocker_argv(cfg, "_exited", cid))
+
+
+def _record_running(cfg, rec, handle, detach):
+    rec["State"].update(Status="running", Running=True, Paused=False, Pid=handle.pid,
+                        ExitCode=0, OOMKilled=False, StartedAt=fmt.now_iso(),
+                        FinishedAt="0001-01-01T00:00:00Z",
+                        PidStartTime=runtime.pid_start_time(handle.pid),
+                        MonitorPid=handle.proc.pid if detach else os.getpid())
+    containers.save(cfg, rec)
+
+
+def _check_ports_free(cfg, rec):
+    """A host port goes to one running container at a time."""
+    mine = {(p["HostPort"], p["Proto"]) for p in containers.published(rec)}
+    if not mine:
+        return
+    for other in containers.all_records(cfg):
+        if other["Id"] != rec["Id"] and containers.state(cfg, other)["Status"] in ("running", "paused"):
+            for p in containers.published(other):
+                if (p["HostPort"], p["Proto"]) in mine:
+                    raise BockerError(f"Bind for {p['HostIp']}:{p['HostPort']} failed: "
+                                      f"port is already allocated")
+
+
+def _script_lease(cfg, cid):
+    """In a dry-run script, the address is leased when the script runs (IPAM is bocker's
+    bookkeeping: a script that picked one now could collide with a later container)."""
+    shell.script(f"ip=$({containers.bocker_line(cfg, '_lease', cid)})")
+    return str(shell.Var("ip"))
+
+
+def record_exit(cfg, rec, code):
+    """After the container's PID 1 exited: record code and time, release its cgroup and address.
+    Idempotent: the monitor, `stop` and `rm` may all get here."""
+    from . import cgroups
+    cid = rec["Id"]
+    with shell.step("teardown", "teardown: the netns (and eth0 with it) died with the container"):
+        oom = cgroups.oom_killed(cfg, cid)
+        cgroups.delete(cfg, cid)
+        containers.release_network(cfg, rec)
+        if not shell.dry_run and rec["State"]["Status"] in ("running", "paused"):
+            rec["State"].update(Status="exited", Running=False, Paused=False, Pid=0, ExitCode=code,
+                                OOMKilled=oom, FinishedAt=fmt.now_iso())
+            containers.save(cfg, rec)
+
+
+def exited(cfg, cid):
+    """Called by a detached container's monitor when the container has exited."""
+    try:
+        with store.lock(containers.cdir(cfg, cid, ".lock")):
+            rec = containers.load(cfg, cid)
+            code = containers.read_exit_file(cfg, cid)
+            record_exit(cfg, rec, 255 if code is None else code)
+            if rec["HostConfig"].get("AutoRemove"):
+                containers.remove_record(cfg, rec, force=True, released=True)
+    except (FileNotFoundError, BockerError):  # removed meanwhile (rm -f): nothing left to record
+        pass
+
+
+def attach(cfg, rec, handle):
+    """Foreground: output to the terminal and the log, signals forwarded; returns the exit code."""
+    if shell.dry_run:
+        shell.script("wait $launcher; status=$?")
+        record_exit(cfg, rec, None)
+        return shell.Var("status")
+    runtime.forward_signals(handle.pid)
+    with shell.step("run"):
+        runtime.copy_output(handle.proc, _log_writer(cfg, rec))
+        code = runtime.exit_code(handle.proc.wait())
+    record_exit_locked(cfg, rec, code)
+    return code
+
+
+def record_exit_locked(cfg, rec, code):
+    """record_exit under the container's lock; nothing to do if it was removed meanwhile (rm -f)."""
+    try:
+        with store.lock(containers.cdir(cfg, rec["Id"], ".lock")):
+            record_exit(cfg, rec, code)
+    except FileNotFoundError:
+        pass
+
+
+def log_max_size(rec):
+    from . import logs
+    size = (rec["HostConfig"].get("LogConfig") or {}).get("MaxSize")
+    return logs.DEFAULT_MAX_SIZE if size is None else size
+
+
+def _log_writer(cfg, rec):
+    from . import logs
+    return logs.Writer(containers.cdir(cfg, rec["Id"], "container.log"), log_max_size(rec))
+
+
+def run_foreground(cfg, rec, interactive=False):
+    """start + attach, as `bocker run` without -d (and `start -a`)."""
+    import subprocess
+    if rec["Config"].get("Tty") and not shell.dry_run:
+        from . import terminal
+        master, slave = terminal.open_pty()
+        try:
+            handle = start(cfg, rec, stdin=slave, stdout=slave, stderr=slave)
+        finally:
+            os.close(slave)
+        with shell.step("run"):
+            code = runtime.exit_code(terminal.relay(master, handle.proc, _log_writer(cfg, rec), interactive))
+        record_exit_locked(cfg, rec, code)
+        return code
+    pipe = None if shell.dry_run else subprocess.PIPE
+    handle = start(cfg, rec, stdin=None if interactive else subprocess.DEVNULL, stdout=pipe, stderr=pipe)
+    return attach(cfg, rec, handle)
+
+
+def run_detached(cfg, rec):
+    """start with a monitor: output to the log only; returns at once.
+    With -t, a forked copier holds the pty and writes its output to the log."""
+    if shell.dry_run:
+        return start(cfg, rec, detach=True)
+    import subprocess
+    log_path = containers.cdir(cfg, rec["Id"], "container.log")
+    if rec["Config"].get("Tty"):
+        from . import terminal
+        master, slave = terminal.open_pty()
+        try:
+            start(cfg, rec, stdin=slave, stdout=slave, stderr=slave, detach=True)
+        finally:
+            os.close(slave)
+        terminal.keep_logging(master, log_path, log_max_size(rec))
+        return
+    handle = start(cfg, rec, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                   detach=True)
+    failed = handle.exec_status()
+    if failed:  # docker run -d reports a command that cannot run, with its exit code
+        raise BockerError(failed[1], code=failed[0])
+
+
+def startable(cfg, cid):
+    """Under the container's lock: its record ready for start, or None if it runs already.
+    A run whose exit nobody recorded (its monitor died) is recorded first, freeing what it held."""
+    rec = containers.load(cfg, cid)
+    st = containers.state(cfg, rec)
+    if st["Status"] in ("running", "paused"):
+        return None
+    if rec["State"]["Status"] in ("running", "paused"):
+        record_exit(cfg, rec, st["ExitCode"])
+    rec["State"]["Status"] = "created"
+    return rec
+
+
+def running_record(cfg, ref):
+    """The record of a container that must be running (exec, kill, pause): 125 otherwise."""
+    rec = containers.load(cfg, containers.resolve(cfg, ref))
+    rec["State"] = containers.state(cfg, rec)
+    if rec["State"]["Status"] not in ("running", "paused"):
+        raise BockerError(f"container {rec['Id'][:12]} is not running")
+    return rec
+
+
+def signal_number(sig):
+    import signal as signals
+    s = str(sig).upper()
+    if s.isdigit():
+        return int(s)
+    try:
+        return int(getattr(signals, s if s.startswith("SIG") else "SIG" + s))
+    except AttributeError:
+        raise BockerError(f"invalid signal: {sig}")
+
+
+def send_signal(cfg, ref, sig="KILL"):
+    rec = running_record(cfg, ref)
+    shell.run(["kill", f"-{signal_number(sig)}", str(rec["State"]["Pid"])])
+    return rec
+
+
+def wait_exit(cfg, cid, timeout=None):
+    """Poll until the container has exited and its exit is recorded; returns its exit code."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    seen = None  # the exit code file, read while it exists: --rm removes it with the record
+    while True:
+        try:
+            rec = containers.load(cfg, cid)
+        except BockerError:  # removed at exit (--rm): its last known exit code
+            return 0 if seen is None else seen
+        seen = containers.read_exit_file(cfg, cid) if seen is None else seen
+        st = containers.state(cfg, rec)
+        if st["Status"] not in ("running", "paused"):
+            monitor = rec["State"].get("MonitorPid")
+            if rec["State"]["Status"] in ("running", "paused") and monitor and _pid_alive(monitor) \
+                    and (deadline is None or time.monotonic() < deadline):
+                time.sleep(0.01)  # the monitor is recording the exit
+                continue
+            return st["ExitCode"]
+        if deadline is not None and time.monotonic() >= deadline:
+            return None
+        time.sleep(0.02)
+
+
+def _pid_alive(pid):
+    try:
+        os.kill(pid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+
+
+def stop(cfg, ref, timeout=10, sig="TERM"):
+    """SIGTERM, wait `timeout` seconds, then SIGKILL; the exit is recorded."""
+    cid = containers.resolve(cfg, ref)
+    rec = containers.load(cfg, cid)
+    st = containers.state(cfg, rec)
+    if st["Status"] not in ("running", "paused"):
+        return
+    if st["Status"] == "paused":
+        pause(cfg, cid, False)
+    shell.run(["kill", f"-{signal_number(sig)}", str(st["Pid"])], check=False)
+    if wait_exit(cfg, cid, timeout) is None:
+        shell.run(["kill", "-9", str(st["Pid"])], check=False)
+        wait_exit(cfg, cid, 5)
+    _reap(cfg, cid)
+
+
+def _reap(cfg, cid):
+    """If nobody is left to record a container's exit (its monitor died), record it now."""
+    try:
+        with store.lock(containers.cdir(cfg, cid, ".lock")):
+            rec = containers.load(cfg, cid)
+            st = containers.state(cfg, rec)
+            if rec["State"]["Status"] in ("running", "paused") and st["Status"] == "exited":
+                monitor = rec["State"].get("MonitorPid")
+                if not monitor or not _pid_alive(monitor) or monitor == os.getpid():
+                    record_exit(cfg, rec, st["ExitCode"])
+    except (FileNotFoundError, BockerError):  # removed at exit (--rm) or meanwhile
+        pass
+
+
+def pause(cfg, ref, frozen=True):
+    """Freeze (or thaw) every process of the container: the freezer cgroup."""
+    from . import cgroups
+    rec = running_record(cfg, ref)
+    if (rec["State"]["Status"] == "paused") == frozen:
+        raise BockerError(f"container {rec['Id'][:12]} is {'already' if frozen else 'not'} paused")
+    cgroups.freeze(cfg, rec["Id"], frozen)
+    with store.lock(containers.cdir(cfg, rec["Id"], ".lock")):
+        rec = containers.load(cfg, rec["Id"])
+        rec["State"].update(Status="paused" if frozen else "running", Paused=frozen)
+        containers.save(cfg, rec)
+
+
+def exec_in(cfg, ref, command, workdir=None, user=None, env=(), interactive=False, detach=False, tty=False):
+    """Run a command inside a running container; returns its exit code."""
+    import subprocess
+    rec = running_record(cfg, ref)
+    if rec["State"]["Status"] == "paused":
+        raise BockerError(f"container {rec['Id'][:12]} is paused, unpause the container before exec")
+    c = rec["Config"]
+    merged = containers.merge_env(c["Env"], env)
+    if tty:
+        merged.append("TERM=xterm")
+    argv = runtime.exec_argv(cfg, rec, command, workdir or c.get("WorkingDir"), user or c.get("User"),
+                             merged, tty=tty and not detach)
+    runtime.trace_init(argv)
+    if tty and not detach and not shell.dry_run:
+        from . import terminal
+        master, slave = terminal.open_pty(f"/proc/{rec['State']['Pid']}/root")
+        try:
+            proc = shell.spawn(argv, "exec", stdin=slave, stdout=slave, stderr=slave, start_new_session=True)
+        finally:
+            os.close(slave)
+        return runtime.exit_code(terminal.relay(master, proc, None, interactive))
+    if detach:
+        shell.spawn(argv, "exec", stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL, start_new_session=True)
+        return 0
+    proc = shell.spawn(argv, "exec", stdin=None if interactive else subprocess.DEVNULL)
+    if shell.dry_run:
+        shell.script("wait $exec")
+        return 0
+    runtime.forward_signals(proc.pid)
+    return runtime.exit_code(proc.wait())
