@@ -5,7 +5,8 @@ os and ctypes (start-up cost matters), tells the host its pid, waits until the h
 the network, then mounts /proc, /sys, /dev, masks and write-protects Docker's list of kernel
 files, switches root with pivot_root, sets the hostname, sets all five capability sets, the
 user, no_new_privs, default signal dispositions and the seccomp filter, and execs the command,
-which so becomes PID 1 of the container. What to apply is decided on the host (security.py)
+which so becomes PID 1 of the container. With --userns BASE:COUNT (userns.py) it also makes the
+container's user namespace, where root is host uid BASE, and mounts the rootfs through it. What to apply is decided on the host (security.py)
 and arrives as options; the init only applies it.
 
 Each step is listed in STEPS with the shell line that does the same, so that `bocker --trace`
@@ -24,6 +25,11 @@ MNT_DETACH = 2
 PR_SET_SECCOMP, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS, PR_CAP_AMBIENT = 22, 24, 38, 47
 PR_CAP_AMBIENT_CLEAR_ALL, SECCOMP_MODE_FILTER = 4, 2
 SYS_RT_SIGACTION, SYS_RT_SIGPROCMASK, SYS_PIVOT_ROOT = 13, 14, 155  # x86_64
+SYS_OPEN_TREE, SYS_MOVE_MOUNT, SYS_MOUNT_SETATTR = 428, 429, 442  # x86_64
+CLONE_NEWNS, CLONE_NEWCGROUP, CLONE_NEWUTS, CLONE_NEWIPC = 0x20000, 0x2000000, 0x4000000, 0x8000000
+CLONE_NEWUSER, CLONE_NEWNET = 0x10000000, 0x40000000
+AT_FDCWD, AT_EMPTY_PATH, OPEN_TREE_CLONE, MOVE_MOUNT_F_EMPTY_PATH = -100, 0x1000, 1, 4
+MOUNT_ATTR_IDMAP = 0x100000
 # capability names by number (<linux/capability.h>), for the trace lines; security.py has the
 # same table for parsing --cap-add (a test keeps them equal: the init cannot import it)
 CAP_NAMES = ("chown", "dac_override", "dac_read_search", "fowner", "fsetid", "kill", "setgid",
@@ -90,22 +96,54 @@ def early_steps(opts):
     """What needs nothing from the host: done while the host wires the veth pair."""
     out = [(f"echo 0 > {path}/{cgroup_file(path)}  # join the container's cgroup",
             lambda p=path: join_cgroup(p)) for path in opts["cgroup"]]
+    if opts.get("userns") and not opts.get("enter"):
+        out += userns_steps(opts)
     if opts.get("cgroupns") == "private":
         out.append(("unshare --cgroup  # its own cgroup becomes / in /proc/self/cgroup",
-                    lambda: _check(libc.unshare(0x02000000), "unshare cgroup namespace")))
+                    lambda: _check(libc.unshare(CLONE_NEWCGROUP), "unshare cgroup namespace")))
     if opts.get("lo") == "up":
         out.append(("ip link set lo up  # (in the container's netns)", lambda: set_up("lo")))
     return out
 
 
+def userns_steps(opts):
+    """--userns BASE:COUNT, before READY (the host then wires the network namespace made here):
+    what needs host root first (limits, the seccomp blob, the idmapped rootfs, /proc of a pid
+    namespace that belongs to the host's user namespace), then the new namespaces, owned by the
+    container's user namespace, then root inside it: from here on, host uid BASE."""
+    base, count = opts["userns"].split(":")
+    root, flags = opts["rootfs"], CLONE_NEWNS | CLONE_NEWUTS
+    net = ""
+    if opts.get("lo") == "up":  # not --network host (refused with remapping: userns.py)
+        flags, net = flags | CLONE_NEWNET, " --net"
+    return privileged_limit_steps(opts) + read_seccomp_step(opts) + [
+        (f"unshare --user sleep 1 & echo '0 {base} {count}' > /proc/$!/uid_map"
+         f" && echo '0 {base} {count}' > /proc/$!/gid_map  # the container's user namespace",
+         lambda: opts.update(userns_fd=make_userns(int(base), int(count)))),
+        (f"mount --bind -o X-mount.idmap=/proc/$!/ns/user {root} {root}"
+         f"  # on-disk uid 0 is seen as {base}, so as 0 inside",
+         lambda: idmap_mount(root, opts["userns_fd"])),
+        (f"mount -t proc proc {root}/proc  # now: its pid namespace belongs to the host's user namespace",
+         lambda: mount("proc", mountpoint(root, "/proc"), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)),
+        (f"nsenter --user=/proc/$!/ns/user unshare --mount --uts{net}"
+         "  # namespaces that its root may configure",
+         lambda: enter_userns(opts.pop("userns_fd"), flags)),
+        (f"mount --rbind {root} {root} && exec 3< {root}  # a mount of our own (pivot_root), held"
+         " open with the volumes' sources: a 0700 directory on their way will be closed to us",
+         lambda: hold_paths(opts)),
+        (f"setpriv --reuid 0 --regid 0 --clear-groups  # root inside: host uid {base}",
+         become_root),
+        ("unshare --ipc  # made by root inside: its /dev/mqueue is root's",
+         lambda: _check(libc.unshare(CLONE_NEWIPC), "unshare ipc namespace")),
+    ]
+
+
 def late_steps(opts, command):
     """After the host's go-ahead: eth0 exists now."""
-    out = read_seccomp_step(opts)
+    userns = bool(opts.get("userns"))
     if opts.get("enter"):  # `bocker exec`: join a running container's mounts, then as below
-        pid = opts["enter"]
-        out.append((f"nsenter --mount=/proc/{pid}/ns/mnt  # its mounts and its root",
-                    lambda: enter_mounts(pid)))
-        return out + final_steps(opts, command)
+        return read_seccomp_step(opts) + enter_steps(opts) + final_steps(opts, command)
+    out = [] if userns else read_seccomp_step(opts)  # (with userns: done before, as host root)
     root = opts["rootfs"]
     if opts.get("ip"):
         ip, gw = opts["ip"], opts["gateway"]
@@ -114,24 +152,28 @@ def late_steps(opts, command):
                     lambda: configure_eth0(ip, gw)))
     sys_ro = "" if opts.get("privileged") == "1" else " -o ro"
     shm = int(opts.get("shm_size") or 64 << 20)
+    if not userns:
+        out += [
+            (f"mount --bind {root} {root}  # pivot_root needs the new root to be a mount point",
+             lambda: mount(root, root, None, MS_BIND | MS_REC)),
+            (f"mount -t proc proc {root}/proc",
+             lambda: mount("proc", mountpoint(root, "/proc"), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)),
+        ]
+    nodes = "mount --bind /dev/null" if userns else "mknod"  # no mknod in a user namespace
     out += [
-        (f"mount --bind {root} {root}  # pivot_root needs the new root to be a mount point",
-         lambda: mount(root, root, None, MS_BIND | MS_REC)),
-        (f"mount -t proc proc {root}/proc",
-         lambda: mount("proc", mountpoint(root, "/proc"), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)),
         (f"mount -t sysfs{sys_ro} sysfs {root}/sys",
          lambda: mount("sysfs", mountpoint(root, "/sys"), "sysfs",
                        (MS_RDONLY if sys_ro else 0) | MS_NOSUID | MS_NODEV | MS_NOEXEC)),
-        (f"mount -t tmpfs -o mode=755 tmpfs {root}/dev && mknod {root}/dev/null c 1 3 ..."
+        (f"mount -t tmpfs -o mode=755 tmpfs {root}/dev && {nodes} {root}/dev/null ..."
          f" && mount -t tmpfs -o size={shm} shm {root}/dev/shm",
-         lambda: make_dev(root, shm)),
+         lambda: make_dev(root, shm, userns)),
     ]
     if opts.get("tty"):
         out.append((f"mount --bind $(tty) {root}/dev/console", lambda: bind_console(root)))
     for spec in opts["device"]:
         src, dst, _ = spec.split(":")
-        out.append((f"mknod {root}{dst} {node_of(src)}  # --device {src}",
-                    lambda s=src, d=dst: make_device(root, s, d)))
+        line = f"mount --bind {src} {root}{dst}" if userns else f"mknod {root}{dst} {node_of(src)}"
+        out.append((f"{line}  # --device {src}", lambda s=src, d=dst: make_device(root, s, d, userns)))
     if opts.get("docker_init"):
         src = opts["docker_init"]
         out.append((f"mount --bind {src} {root}{DOCKER_INIT} && mount -o remount,bind,ro {root}{DOCKER_INIT}"
@@ -209,14 +251,8 @@ def final_steps(opts, command):
     names = ",".join("+" + cap_name(c) for c in sorted(keep))
     out = [("setsid --ctty  # the pty becomes the controlling terminal", controlling_tty)] \
         if opts.get("tty") else []
-    for item in opts["ulimit"]:  # before the capability drop: raising a hard limit needs CAP_SYS_RESOURCE
-        name, _, value = item.partition("=")
-        shown = ":".join("unlimited" if v == "-1" else v for v in value.split(":"))
-        out.append((f"prlimit --pid $$ --{name}={shown}", lambda n=name, v=value: set_rlimit(n, v)))
-    if opts.get("oom_score_adj"):
-        adj = opts["oom_score_adj"]
-        out.append((f"echo {adj} > /proc/self/oom_score_adj",
-                    lambda: write_file("/proc/self/oom_score_adj", adj)))
+    if not opts.get("userns"):  # (with userns: done before, while host root)
+        out += privileged_limit_steps(opts)
     no_new_privs = opts.get("no_new_privs", "1") == "1"
     seccomp = [(f"seccomp-load {opts['seccomp']}  # prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, program)",
                 lambda: load_seccomp(opts["bpf"]))] if opts.get("seccomp") else []
@@ -242,6 +278,35 @@ def final_steps(opts, command):
     ]
 
 
+def privileged_limit_steps(opts):
+    """Before the capability drop, and before entering a user namespace: raising a hard rlimit
+    or lowering oom_score_adj needs CAP_SYS_RESOURCE of the host's user namespace."""
+    out = []
+    for item in opts["ulimit"]:
+        name, _, value = item.partition("=")
+        shown = ":".join("unlimited" if v == "-1" else v for v in value.split(":"))
+        out.append((f"prlimit --pid $$ --{name}={shown}", lambda n=name, v=value: set_rlimit(n, v)))
+    if opts.get("oom_score_adj"):
+        adj = opts["oom_score_adj"]
+        out.append((f"echo {adj} > /proc/self/oom_score_adj",
+                    lambda: write_file("/proc/self/oom_score_adj", adj)))
+    return out
+
+
+def enter_steps(opts):
+    """`bocker exec`: the container's mounts (and its root), and with userns its user namespace,
+    entered last (entered first, host root would lose the right to join the mount namespace)."""
+    pid = opts["enter"]
+    if not opts.get("userns"):
+        return [(f"nsenter --mount=/proc/{pid}/ns/mnt  # its mounts and its root",
+                 lambda: enter_mounts(pid))]
+    return privileged_limit_steps(opts) + [
+        (f"nsenter --mount=/proc/{pid}/ns/mnt --user=/proc/{pid}/ns/user --setuid 0 --setgid 0"
+         f"  # its mounts, then root of its user namespace: host uid {opts['userns'].split(':')[0]}",
+         lambda: enter_mounts(pid, userns=True)),
+    ]
+
+
 def read_seccomp_step(opts):
     """The BPF program is read first: its host path is gone after pivot_root (or setns)."""
     if not opts.get("seccomp"):
@@ -250,12 +315,102 @@ def read_seccomp_step(opts):
              lambda: opts.update(bpf=read_bytes(opts["seccomp"])))]
 
 
-def enter_mounts(pid):
-    """setns(2) into the container's mount namespace: its root becomes ours."""
+def enter_mounts(pid, userns=False):
+    """setns(2) into the container's mount namespace: its root becomes ours; then into its user
+    namespace (opened first: the container's /proc does not know the host pid)."""
+    user = os.open(f"/proc/{pid}/ns/user", os.O_RDONLY) if userns else None
     fd = os.open(f"/proc/{pid}/ns/mnt", os.O_RDONLY)
-    _check(libc.setns(fd, 0x00020000), "setns mnt")  # CLONE_NEWNS
+    _check(libc.setns(fd, CLONE_NEWNS), "setns mnt")
     os.close(fd)
     os.chdir("/")
+    if userns:
+        enter_userns(user, 0)
+        become_root()
+
+
+def make_userns(base, count):
+    """A user namespace mapping 0..count-1 to base..: a process cannot map more than its own uid
+    for itself, so a child unshares and waits while we (host root) write its maps; the namespace
+    outlives the child through the returned fd. Costs one fork (~0.5 ms)."""
+    ready_r, ready_w = os.pipe()
+    done_r, done_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(ready_r)
+        os.close(done_w)
+        ok = libc.unshare(CLONE_NEWUSER) == 0
+        # its host pid: our /proc is still the host's, and our pid namespace is not
+        os.write(ready_w, (os.readlink("/proc/self") if ok else f"-{ctypes.get_errno()}").encode())
+        os.read(done_r, 1)
+        os._exit(0)
+    os.close(ready_w)
+    os.close(done_r)
+    try:
+        child = os.read(ready_r, 32).decode()
+        if child.startswith("-"):
+            raise InitError(f"unshare --user: {os.strerror(int(child[1:]))}")
+        for name in ("uid_map", "gid_map"):
+            write_file(f"/proc/{child}/{name}", f"0 {base} {count}\n")
+        return os.open(f"/proc/{child}/ns/user", os.O_RDONLY)
+    finally:
+        os.close(ready_r)
+        os.close(done_w)
+        os.waitpid(pid, 0)
+
+
+class mount_attr(ctypes.Structure):  # struct mount_attr, <linux/mount.h>
+    _fields_ = [("attr_set", ctypes.c_uint64), ("attr_clr", ctypes.c_uint64),
+                ("propagation", ctypes.c_uint64), ("userns_fd", ctypes.c_uint64)]
+
+
+def idmap_mount(root, userns_fd):
+    """The rootfs seen through the user namespace's map (open_tree, mount_setattr, move_mount):
+    no copy and no chown of the image, and what the container writes is stored as uid 0.
+    Needs host root: the btrfs superblock belongs to the host's user namespace."""
+    fd = libc.syscall(SYS_OPEN_TREE, AT_FDCWD, root.encode(), OPEN_TREE_CLONE | os.O_CLOEXEC)
+    _check(0 if fd >= 0 else -1, f"open_tree {root}")
+    try:
+        attr = mount_attr(MOUNT_ATTR_IDMAP, 0, 0, userns_fd)
+        _check(libc.syscall(SYS_MOUNT_SETATTR, fd, b"", AT_EMPTY_PATH, ctypes.byref(attr),
+                            ctypes.sizeof(attr)),
+               "idmapped mount of the rootfs (mount_setattr MOUNT_ATTR_IDMAP: Linux >= 5.15 on btrfs)")
+        _check(libc.syscall(SYS_MOVE_MOUNT, fd, b"", AT_FDCWD, root.encode(), MOVE_MOUNT_F_EMPTY_PATH),
+               f"move_mount {root}")
+    finally:
+        os.close(fd)
+
+
+def enter_userns(fd, flags):
+    """setns into the user namespace (all its capabilities, none on the host any more), then
+    the namespaces made from here belong to it: its root may mount /sys, set the hostname..."""
+    _check(libc.setns(fd, CLONE_NEWUSER), "setns user")
+    os.close(fd)
+    if flags:
+        _check(libc.unshare(flags), "unshare mount/uts/ipc/net namespaces")
+
+
+def hold_paths(opts):
+    """A mount of the rootfs in our new mount namespace (the copied ones are locked: pivot_root
+    refuses them), then the rootfs and each volume's source held as /proc/self/fd/N: they are
+    reached through the fd whatever directories lead to them (runc passes mount fds likewise).
+    The fds are close-on-exec."""
+    root = opts["rootfs"]
+    mount(root, root, None, MS_BIND | MS_REC)
+    opts["rootfs"] = _hold(root)
+    opts["volume"] = [":".join([_hold(spec.split(":")[0])] + spec.split(":")[1:]) for spec in opts["volume"]]
+
+
+def _hold(path):
+    return f"/proc/self/fd/{os.open(path, os.O_PATH)}"
+
+
+def become_root():
+    """Root of the user namespace: host uid BASE from now on, for the kernel's permission
+    checks and as the owner of every file made from here (before this, made files would be
+    host root's). The capabilities stay: uid 0 is root of this namespace."""
+    os.setresgid(0, 0, 0)
+    os.setgroups([])
+    os.setresuid(0, 0, 0)
 
 
 def inside(root, path):
@@ -349,10 +504,16 @@ def mountpoint(root, path):
     return target
 
 
-def make_dev(root, shm_size):
+def make_dev(root, shm_size, userns=False):
+    """A tmpfs /dev with the standard nodes: made with mknod, or in a user namespace (where
+    mknod is refused) the host's nodes bind-mounted on empty files, as rootless podman does."""
     dev = mountpoint(root, "/dev")
     mount("tmpfs", dev, "tmpfs", MS_NOSUID, "mode=755,size=65536k")
     for name, major, minor in DEV_NODES:
+        if userns:
+            open(f"{dev}/{name}", "w").close()
+            mount(f"/dev/{name}", f"{dev}/{name}", None, MS_BIND)
+            continue
         os.mknod(f"{dev}/{name}", 0o20666, os.makedev(major, minor))
         os.chmod(f"{dev}/{name}", 0o666)
     for name, target in DEV_LINKS:
@@ -374,14 +535,21 @@ def node_of(src):
     return f"{'b' if (st.st_mode & 0o170000) == 0o060000 else 'c'} {os.major(st.st_rdev)} {os.minor(st.st_rdev)}"
 
 
-def make_device(root, src, dst):
+def make_device(root, src, dst, userns=False):
     """--device SRC:DST: a node of SRC's type and numbers, mode and owner at DST (the host
-    checked SRC; the cgroup's allow-list decides whether it can be used)."""
+    checked SRC; the cgroup's allow-list decides whether it can be used). In a user namespace,
+    SRC bind-mounted (its host owner shows as nobody inside)."""
     st = os.stat(src)
     target = inside(root, dst)
     os.makedirs(os.path.dirname(target), exist_ok=True)
     if os.path.lexists(target):  # e.g. --device /dev/null:/dev/null: replace ours
+        if userns and os.path.ismount(target):
+            _check(libc.umount2(target.encode(), MNT_DETACH), f"umount {dst}")
         os.unlink(target)
+    if userns:
+        open(target, "w").close()
+        mount(src, target, None, MS_BIND)
+        return
     os.mknod(target, st.st_mode, st.st_rdev)
     os.chmod(target, st.st_mode & 0o7777)
     os.chown(target, st.st_uid, st.st_gid)
@@ -626,10 +794,14 @@ def handshake(opts):
         opts["status_fd"] = os.open(opts["status"], os.O_WRONLY)
     # /proc is still the host's here, so /proc/self names our host pid
     host_pid = os.readlink("/proc/self")
+    if opts.get("userns"):  # the network namespace is made here: before the host looks for it
+        for _, fn in early_steps(opts):
+            fn()
     with open(int(ready) if ready.isdigit() else ready, "w") as f:
         f.write(host_pid + "\n")
-    for _, fn in early_steps(opts):
-        fn()
+    if not opts.get("userns"):
+        for _, fn in early_steps(opts):
+            fn()
     with open(int(go) if go.isdigit() else go) as f:
         if f.read().strip() != "go":
             raise InitError("the host gave up before the container started")

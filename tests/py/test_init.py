@@ -172,3 +172,33 @@ def test_rlimit_names_are_dockers():
     assert set(init.RLIMITS) == {"cpu", "fsize", "data", "stack", "core", "rss", "nproc", "nofile",
                                  "memlock", "as", "locks", "sigpending", "msgqueue", "nice",
                                  "rtprio", "rttime"}
+
+
+def _userns_lines(extra=()):
+    opts, command = init.parse(["--rootfs", "/r", "--cgroup", "/cg", "--lo", "up", "--userns", "100000:65536",
+                                "--ulimit", "nofile=10:20", "--volume", "/v:/data", *extra, "--", "true"])
+    return [line for line, _ in init.steps(opts, command)]
+
+
+def test_userns_steps_need_host_root_before_becoming_root_inside():
+    text = "\n".join(_userns_lines())
+    order = [text.index(s) for s in ("echo 0 > /cg", "prlimit", "echo '0 100000 65536' > /proc/$!/uid_map",
+                                     "X-mount.idmap", "mount -t proc", "nsenter --user", "mount --rbind /r",
+                                     "setpriv --reuid 0", "ip link set lo up", "mount -t sysfs",
+                                     "mount --bind /dev/null", "pivot_root . .")]
+    assert order == sorted(order)
+    assert "unshare --mount --uts --net" in text
+    assert text.count("mount -t proc") == 1 and "mknod /r" not in text
+    assert text.count("prlimit") == 1  # not again after the user namespace, where it would fail
+
+
+def test_userns_devices_are_bind_mounts():
+    text = "\n".join(_userns_lines(["--device", "/dev/fuse:/dev/fuse:rwm"]))
+    assert "mount --bind /dev/fuse /r/dev/fuse" in text
+
+
+def test_userns_exec_enters_mounts_then_the_user_namespace():
+    opts, command = init.parse(["--enter", "42", "--userns", "100000:65536", "--", "sh"])
+    lines = [line for line, _ in init.steps(opts, command)]
+    assert any("--mount=/proc/42/ns/mnt --user=/proc/42/ns/user" in line for line in lines)
+    assert not any("uid_map" in line for line in lines)
