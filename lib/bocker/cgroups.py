@@ -45,6 +45,16 @@ def parse_cpus(text):
     return value
 
 
+def limits_of(hc):
+    """The cgroup limits a container record's HostConfig asks for (see limit_settings)."""
+    from . import security
+    return {"memory": hc.get("Memory"), "memory_swap": hc.get("MemorySwap"),
+            "memory_reservation": hc.get("MemoryReservation"), "cpus": (hc.get("NanoCpus") or 0) / 1e9,
+            "cpu_shares": hc.get("CpuShares"), "cpuset_cpus": hc.get("CpusetCpus"),
+            "cpuset_mems": hc.get("CpusetMems"), "pids": hc.get("PidsLimit"),
+            "devices": security.device_rules(hc)}
+
+
 def check_limits(limits):
     """Docker's rules between the memory flags (its messages), before anything is made."""
     memory, swap = limits.get("memory") or 0, limits.get("memory_swap") or 0

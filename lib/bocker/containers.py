@@ -123,14 +123,22 @@ class RunOptions:
     A plain class: importing dataclasses would cost ~25 ms on every command."""
     __slots__ = ("name", "env", "workdir", "user", "rm", "hostname", "entrypoint", "network", "memory", "cpus",
                  "pids_limit", "labels", "volumes", "volumes_from", "tmpfs", "tty", "interactive", "ports",
-                 "log_max_size", "command")
+                 "log_max_size", "command", "memory_swap", "memory_reservation", "cpu_shares", "cpuset_cpus",
+                 "cpuset_mems", "security")
 
     def __init__(self, name=None, env=(), workdir=None, user=None, rm=False, hostname=None, entrypoint=None,
                  network="bridge", memory=0, cpus=0, pids_limit=0, labels=None, volumes=(), volumes_from=(),
-                 tmpfs=(), tty=False, interactive=False, ports=(), log_max_size=None, command=()):
+                 tmpfs=(), tty=False, interactive=False, ports=(), log_max_size=None, command=(),
+                 memory_swap=0, memory_reservation=0, cpu_shares=0, cpuset_cpus="", cpuset_mems="",
+                 security=None):
         self.name, self.env, self.workdir, self.user, self.rm = name, list(env), workdir, user, rm
         self.hostname, self.entrypoint, self.network = hostname, entrypoint, network
         self.memory, self.cpus, self.pids_limit = memory, cpus, pids_limit  # bytes, CPUs, count; 0: none
+        self.memory_swap, self.memory_reservation = memory_swap, memory_reservation  # bytes; swap -1: unlimited
+        self.cpu_shares, self.cpuset_cpus, self.cpuset_mems = cpu_shares, cpuset_cpus, cpuset_mems
+        # HostConfig's security fields as Docker names them (Privileged, CapAdd, CapDrop,
+        # SecurityOpt, ReadonlyRootfs, Ulimits, Sysctls, ShmSize, OomScoreAdj, Init, Devices, UsernsMode)
+        self.security = dict(security or {})
         self.labels = dict(labels or {})
         self.volumes, self.volumes_from, self.tmpfs = list(volumes), list(volumes_from), list(tmpfs)
         self.tty, self.interactive = tty, interactive
@@ -172,6 +180,9 @@ def make_record(cfg, cid, name, image_id, ref, opts):
                        "Memory": opts.memory,
                        "NanoCpus": int(opts.cpus * 1e9),
                        "PidsLimit": opts.pids_limit, "AutoRemove": bool(opts.rm),
+                       "MemorySwap": opts.memory_swap, "MemoryReservation": opts.memory_reservation,
+                       "CpuShares": opts.cpu_shares, "CpusetCpus": opts.cpuset_cpus, "CpusetMems": opts.cpuset_mems,
+                       **_security_fields(opts.security),
                        "PortBindings": ports.to_record(opts.ports),
                        "LogConfig": {"Type": "bocker-file", "MaxSize": opts.log_max_size}},
         "NetworkSettings": {"IPAddress": "", "Gateway": "", "IPPrefixLen": 0, "Ports": {}},
@@ -181,16 +192,38 @@ def make_record(cfg, cid, name, image_id, ref, opts):
     }
 
 
+def _security_fields(given):
+    """Every security field of HostConfig, Docker's defaults where not given."""
+    fields = {"Privileged": False, "CapAdd": None, "CapDrop": None, "SecurityOpt": None,
+              "ReadonlyRootfs": False, "Ulimits": None, "Sysctls": {}, "ShmSize": 64 * 1024 * 1024,
+              "OomScoreAdj": 0, "Init": False, "Devices": [], "UsernsMode": ""}
+    fields.update(given)
+    return fields
+
+
+def check_host_config(cfg, rec):
+    """Everything the container's start will need from its HostConfig, checked before anything is
+    made: limits, security settings (the seccomp program is compiled now, once), remapping."""
+    from . import cgroups, security, userns
+    hc = rec["HostConfig"]
+    cgroups.check_limits(cgroups.limits_of(hc))
+    security.host_options(hc, cfg.root)
+    if hc.get("UsernsMode") == "remap":
+        userns.check_compatible(hc["NetworkMode"], hc.get("Privileged"))
+        hc.update(userns.host_config(userns.mapping()[0]))
+
+
 def create(cfg, ref, opts):
     """Snapshot the image and write the record; returns the record. Undone if any step fails."""
     image_id = images.resolve(cfg, ref)
     name = opts.name
     if name is not None and not NAME_RE.fullmatch(name):
         raise BockerError(f'Invalid container name ({name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed')
-    from . import volumes
+    from . import userns, volumes
     cid = os.urandom(32).hex()
     name = name or _new_name(cfg)
     rec = make_record(cfg, cid, name, image_id, ref, opts)
+    check_host_config(cfg, rec)
     rec["Mounts"] = volumes.plan(cfg, opts, images.config(cfg, image_id).get("config") or {})
     undo = []
     try:
@@ -201,7 +234,7 @@ def create(cfg, ref, opts):
             undo.append(lambda: _rmtree(cdir(cfg, cid)))
             store.snapshot(images.rootfs(cfg, image_id), cdir(cfg, cid, "rootfs"))
             undo.append(lambda: store.delete_subvolume(cdir(cfg, cid, "rootfs")))
-            volumes.materialize(cfg, rec["Mounts"], cdir(cfg, cid, "rootfs"), undo)
+            volumes.materialize(cfg, rec["Mounts"], cdir(cfg, cid, "rootfs"), undo, remap=userns.base_of(rec))
             save(cfg, rec)
     except BaseException:
         rollback(undo)

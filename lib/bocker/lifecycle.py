@@ -4,7 +4,7 @@ never the reverse."""
 import os
 import time
 
-from . import BockerError, containers, fmt, runtime, shell, store
+from . import BockerError, containers, fmt, runtime, shell, store, userns
 
 
 def start(cfg, rec, stdin=None, stdout=None, stderr=None, detach=False):
@@ -18,13 +18,13 @@ def start(cfg, rec, stdin=None, stdout=None, stderr=None, detach=False):
     undo = []
     try:
         with shell.step("network", f"network ({mode}): address, /etc files"):
-            _join_network(cfg, rec, net, undo)
+            etc = _join_network(cfg, rec, net, undo)
         with shell.step("cgroup", "cgroup: the container's own, with its limits"):
             _make_cgroup(cfg, rec, undo)
         monitor = _monitor(cfg, rec) if detach else None
         with shell.step("launch", "launch: new namespaces; init.py joins the cgroup, waits for the host"):
             home = containers.cdir(cfg, rec["Id"])
-            handle = runtime.launch(cfg, rec, os.path.join(home, "rootfs"), home, stdin=stdin, stdout=stdout,
+            handle = runtime.launch(cfg, rec, os.path.join(home, "rootfs"), home, etc, stdin=stdin, stdout=stdout,
                                     stderr=stderr, monitor=monitor)
             undo.append(handle.abort)
         if net.driver == "bridge":
@@ -58,14 +58,19 @@ def _join_network(cfg, rec, net, undo):
         _check_ports_free(cfg, rec)
         ports.publish(net, bindings, ip)
         undo.append(lambda: ports.unpublish(net, bindings, ip))
-    dns.write_etc(containers.cdir(cfg, cid, "rootfs"), rec["Config"]["Hostname"], ip,
-                  rec["HostConfig"]["NetworkMode"])
+    etc = dns.write_etc(containers.cdir(cfg, cid), rec["Config"]["Hostname"], ip, rec["HostConfig"]["NetworkMode"])
+    remap = userns.base_of(rec)
+    if remap:  # the container's root may then write them, as its own files
+        for spec in etc:
+            path = spec.split(":")[0]
+            shell.do(f"chown {remap[0]}:{remap[0]} {path}", os.chown, path, remap[0], remap[0])
+    return etc
 
 
 def _make_cgroup(cfg, rec, undo):
     from . import cgroups
     hc = rec["HostConfig"]
-    cgroups.create(cfg, rec["Id"], {"memory": hc["Memory"], "cpus": hc["NanoCpus"] / 1e9, "pids": hc["PidsLimit"]})
+    cgroups.create(cfg, rec["Id"], cgroups.limits_of(hc))
     undo.append(lambda: cgroups.delete(cfg, rec["Id"]))
 
 

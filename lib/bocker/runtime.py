@@ -10,43 +10,50 @@ veth directly inside the container's network namespace (/proc/PID/ns/net) before
 import os
 import signal
 
-from . import BockerError, cgroups, shell
+from . import BockerError, cgroups, security, shell, userns
 
 PYTHON = "/usr/bin/python3"
 INIT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "init.py")
 
 
-def unshare_argv(network_mode):
+def unshare_argv(network_mode, remapped=False):
     """busybox's unshare, not util-linux's: util-linux 2.38 `unshare --fork` exits 1 instead of
     137 when its child is SIGKILLed (OOM kill, `stop`, `kill`), and the exit code matters.
-    busybox's has no --cgroup: init.py unshares the cgroup namespace itself."""
+    busybox's has no --cgroup: init.py unshares the cgroup namespace itself. Remapped, the init
+    makes the user namespace and then the namespaces it must own (mount, uts, ipc, net)."""
     flags = ["busybox", "unshare", "--fork", "--pid", "--mount", "--uts", "--ipc"]
+    if remapped:
+        return flags[:5] + ["--propagation", "private"]
     if network_mode != "host":
         flags.append("--net")
     return flags + ["--propagation", "private"]
 
 
-def init_options(cfg, rec, rootfs):
-    """init.py's options from the container record."""
-    opts = ["--rootfs", rootfs]
+def init_options(cfg, rec, rootfs, etc=()):
+    """init.py's options from the container record; `etc`: the bind mounts of the /etc files
+    bocker writes (before the user's volumes, which may replace them)."""
+    opts = ["--rootfs", rootfs] + userns.init_options(rec)
     # the init joins the container's cgroup itself (cgexec would be one more process, ~3 ms),
     # before it makes its cgroup namespace
     for path in cgroups.paths(cfg, rec["Id"]):
         opts += ["--cgroup", path]
-    cfg = rec["Config"]
+    conf = rec["Config"]
     if os.path.exists("/proc/self/ns/cgroup"):
         opts += ["--cgroupns", "private"]
     if rec["HostConfig"]["NetworkMode"] != "host":
-        opts += ["--hostname", cfg["Hostname"], "--lo", "up"]
+        opts += ["--hostname", conf["Hostname"], "--lo", "up"]
     net = rec["NetworkSettings"]
     if rec["HostConfig"]["NetworkMode"] == "bridge" and net.get("IPAddress"):
         opts += ["--ip", f"{net['IPAddress']}/{net['IPPrefixLen']}", "--gateway", net["Gateway"]]
+    for spec in etc:
+        opts += ["--volume", spec]
     for m in rec.get("Mounts") or []:
         if m["Type"] == "tmpfs":
             opts += ["--tmpfs", m["Destination"] + (":" + m["Options"] if m.get("Options") else "")]
         else:
             opts += ["--volume", f"{m['Source']}:{m['Destination']}:{'rw' if m['RW'] else 'ro'}"]
-    return opts + process_options(cfg.get("WorkingDir"), cfg.get("User"), cfg["Env"], cfg.get("Tty"))
+    opts += security.host_options(rec["HostConfig"], cfg.root)
+    return opts + process_options(conf.get("WorkingDir"), conf.get("User"), conf["Env"], conf.get("Tty"))
 
 
 def process_options(workdir, user, env, tty=False):
@@ -124,12 +131,14 @@ class Launch:
             self.proc.wait()   # bocker back, which waits for the lock that start holds
 
 
-def launch(cfg, rec, rootfs, sync_dir, stdin=None, stdout=None, stderr=None, monitor=None):
+def launch(cfg, rec, rootfs, sync_dir, etc=(), stdin=None, stdout=None, stderr=None, monitor=None):
     """Start the container's process, stopped at the handshake; returns a Launch.
     `monitor`: a shell script run around the launch (detached containers)."""
-    opts = init_options(cfg, rec, rootfs)
+    opts = init_options(cfg, rec, rootfs, etc)
     command = command_of(rec)
-    prefix = unshare_argv(rec["HostConfig"]["NetworkMode"])
+    if rec["HostConfig"].get("Init"):
+        command = security.init_command(command)
+    prefix = unshare_argv(rec["HostConfig"]["NetworkMode"], remapped=bool(userns.base_of(rec)))
     if monitor:
         prefix = ["sh", "-c", monitor, "sh"] + prefix
     if shell.dry_run:
@@ -180,7 +189,8 @@ def exec_argv(cfg, rec, command, workdir, user, env, tty=False):
     if os.path.exists("/proc/self/ns/cgroup"):
         ns.append("--cgroup")
     return (cgroups.launcher(cfg, rec["Id"]) + ["nsenter", f"--target={pid}"] + ns +
-            [PYTHON, "-I", "-S", INIT, "--enter", str(pid)] + process_options(workdir, user, env, tty) +
+            [PYTHON, "-I", "-S", INIT, "--enter", str(pid)] + userns.init_options(rec) +
+            security.host_options(rec["HostConfig"], cfg.root, exec_only=True) + process_options(workdir, user, env, tty) +
             ["--"] + list(command))
 
 

@@ -500,3 +500,28 @@ def init_options(store_root, privileged=False, cap_add=(), cap_drop=(), security
     for src, dst, perms, _ in parsed_devices:
         opts += ["--device", f"{src}:{dst}:{perms}"]
     return opts
+
+
+def host_options(hc, store_root, exec_only=False):
+    """init_options() from a container record's HostConfig (Docker's field names and shapes)."""
+    return init_options(
+        store_root, privileged=hc.get("Privileged", False), cap_add=hc.get("CapAdd") or (),
+        cap_drop=hc.get("CapDrop") or (), security_opt=hc.get("SecurityOpt") or (),
+        read_only=hc.get("ReadonlyRootfs", False),
+        ulimits=[f"{u['Name']}={u['Soft']}:{u['Hard']}" for u in hc.get("Ulimits") or ()],
+        sysctls=hc.get("Sysctls") or {}, shm_size=str(hc["ShmSize"]) if hc.get("ShmSize") else None,
+        oom_score_adj=hc.get("OomScoreAdj") or None, init=hc.get("Init", False),
+        devices=[device_spec(d) for d in hc.get("Devices") or ()],
+        network_mode=hc.get("NetworkMode"), exec_only=exec_only)
+
+
+def device_spec(device):
+    """HostConfig.Devices entry -> the --device spelling."""
+    return f"{device['PathOnHost']}:{device['PathInContainer']}:{device['CgroupPermissions']}"
+
+
+def device_rules(hc):
+    """The cgroup's devices allow-list for a container; None: unrestricted (--privileged)."""
+    if hc.get("Privileged"):
+        return None
+    return list(DEFAULT_DEVICES) + [parse_device(device_spec(d))[3] for d in hc.get("Devices") or ()]

@@ -146,8 +146,9 @@ def plan(cfg, opts, image_cfg):
     return mounts
 
 
-def materialize(cfg, mounts, rootfs, undo):
-    """Create missing volumes; copy the image's content into a new (empty) volume, as docker does."""
+def materialize(cfg, mounts, rootfs, undo, remap=None):
+    """Create missing volumes; copy the image's content into a new (empty) volume, as docker does.
+    remap: (base, count) of a remapped container, whose root must own its new volumes."""
     for m in mounts:
         if m["Type"] != "volume":
             continue
@@ -161,3 +162,6 @@ def materialize(cfg, mounts, rootfs, undo):
         # docker fills an empty volume with what the image has at the mount point
         if not shell.dry_run and not os.listdir(m["Source"]) and os.path.isdir(content) and os.listdir(content):
             shell.run(["cp", "-a", "--reflink=auto", content + "/.", m["Source"]])
+        if new and remap:
+            from . import userns
+            userns.shift_tree(m["Source"], remap[0], remap[1])

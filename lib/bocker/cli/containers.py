@@ -30,6 +30,27 @@ RUN_ARGS = (
         help="rotate the log past SIZE (default 10m; 0: never); one older file is kept"),
     arg("-p", "--publish", action="append", default=[], metavar="[IP:]HOST:CONTAINER[/PROTO]",
         help="publish a container port on the host (DNAT)"),
+    arg("--memory-swap", metavar="SIZE", help="memory + swap limit (-1: unlimited swap)"),
+    arg("--memory-reservation", metavar="SIZE", help="soft memory limit"),
+    arg("--cpu-shares", "-c", type=int, help="relative CPU weight (default 1024)"),
+    arg("--cpuset-cpus", metavar="LIST", help="CPUs the container may use (0-3, 0,1)"),
+    arg("--cpuset-mems", metavar="LIST", help="memory nodes the container may use"),
+    arg("--privileged", action="store_true",
+        help="all capabilities, no seccomp, no masked paths, all devices, /sys and /proc writable"),
+    arg("--cap-add", action="append", default=[], metavar="CAP", help="add a capability (NET_ADMIN, ALL ...)"),
+    arg("--cap-drop", action="append", default=[], metavar="CAP", help="drop a capability (CHOWN, ALL ...)"),
+    arg("--security-opt", action="append", default=[], metavar="OPT",
+        help="seccomp=unconfined|PROFILE.json, no-new-privileges[=true|false], systempaths=unconfined"),
+    arg("--read-only", action="store_true", help="mount the root filesystem read-only"),
+    arg("--ulimit", action="append", default=[], metavar="NAME=SOFT[:HARD]", help="a resource limit (nofile=1024:2048)"),
+    arg("--sysctl", action="append", default=[], metavar="KEY=VALUE", help="a namespaced kernel setting (net.*, kernel.shm*, ...)"),
+    arg("--shm-size", metavar="SIZE", help="size of /dev/shm (default 64m)"),
+    arg("--oom-score-adj", type=int, help="the OOM killer's preference (-1000 to 1000)"),
+    arg("--init", action="store_true", help="run tini as PID 1: it reaps zombies and forwards signals"),
+    arg("--device", action="append", default=[], metavar="HOST[:CONTAINER][:rwm]", help="add a host device"),
+    arg("--userns-remap", metavar="default",
+        help="root inside is the `bocker` range of /etc/subuid (default: $BOCKER_USERNS_REMAP)"),
+    arg("--userns", metavar="host", help="host: no remapping, whatever BOCKER_USERNS_REMAP says"),
     arg("image", help="image name[:tag] or id"),
     arg("command", nargs="...", help="command and arguments (default: the image's CMD)"),
 )
@@ -75,7 +96,39 @@ def _run_options(a):
         labels=dict(l.partition("=")[::2] for l in a.label),
         volumes=a.volume, volumes_from=a.volumes_from, tmpfs=a.tmpfs, tty=a.tty, interactive=a.interactive,
         ports=[ports.parse_port(p) for p in a.publish], log_max_size=_log_max_size(a.log_opt),
-        command=a.command)
+        command=a.command,
+        memory_swap=_memory_swap(a.memory_swap),
+        memory_reservation=cgroups.parse_memory(a.memory_reservation) if a.memory_reservation else 0,
+        cpu_shares=a.cpu_shares or 0, cpuset_cpus=a.cpuset_cpus or "", cpuset_mems=a.cpuset_mems or "",
+        security=_security(a))
+
+
+def _memory_swap(text):
+    from .. import cgroups
+    if not text:
+        return 0
+    return -1 if text.strip() == "-1" else cgroups.parse_memory(text)
+
+
+def _security(a):
+    """HostConfig's security fields from the flags (checked in full by containers.create)."""
+    from .. import security, userns
+    out = {"Privileged": a.privileged, "CapAdd": a.cap_add or None, "CapDrop": a.cap_drop or None,
+           "SecurityOpt": a.security_opt or None, "ReadonlyRootfs": a.read_only, "Init": a.init}
+    if a.ulimit:
+        out["Ulimits"] = [dict(zip(("Name", "Soft", "Hard"), security.parse_ulimit(u))) for u in a.ulimit]
+    if a.sysctl:
+        out["Sysctls"] = dict(item.partition("=")[::2] for item in a.sysctl)
+    if a.shm_size:
+        out["ShmSize"] = security.parse_size(a.shm_size)
+    if a.oom_score_adj:
+        out["OomScoreAdj"] = a.oom_score_adj
+    if a.device:
+        out["Devices"] = [dict(zip(("PathOnHost", "PathInContainer", "CgroupPermissions"),
+                                   security.parse_device(d)[:3])) for d in a.device]
+    if userns.remap_mode(a.userns_remap, a.userns):
+        out["UsernsMode"] = "remap"
+    return out
 
 
 @verb("commit", arg("-m", "--message", default="", help="commit message"),

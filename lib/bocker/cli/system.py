@@ -13,10 +13,12 @@ def cmd_setup(cfg, a):
 
     Idempotent. If BOCKER_ROOT is not on btrfs, a sparse loop file BOCKER_ROOT.btrfs
     (BOCKER_STORE_SIZE, default 10G) is formatted btrfs and mounted there."""
-    from .. import config, network, shell, store
+    from .. import config, network, shell, store, userns
     from ..network import bridge
     store.setup(cfg)
     bridge.setup(network.get(cfg))
+    if not shell.dry_run:
+        userns.ensure_subid_range()  # for --userns-remap: the `bocker` range of /etc/subuid
     if not a.no_image and not shell.dry_run:
         from .. import images
         try:
@@ -104,3 +106,70 @@ def cmd_system_df(cfg, a):
                ["Containers", len(recs), running, ""],
                ["Local Volumes", len(vols), sum(1 for n in vols if volumes.users(cfg, n)),
                 fmt.human_size(vol_size)]])
+
+
+@verb("info", FORMAT, arg("-f", dest="format", help="same as --format"))
+def cmd_info(cfg, a):
+    """System-wide information: the store, containers and images, cgroups, security options."""
+    from .. import fmt
+    info = _info(cfg)
+    if a.format:
+        fmt.emit([info], a.format)
+        return 0
+    print("Server:")
+    for key in ("Containers", "Images", "Server Version", "Storage Driver", "Docker Root Dir",
+                "Cgroup Driver", "Cgroup Version", "Kernel Version", "Operating System", "Architecture",
+                "CPUs", "Total Memory", "Default Runtime", "Init Binary"):
+        if key == "Containers":
+            s = info["ContainersStatus"]
+            print(f" Containers: {info['Containers']}\n  Running: {s['running']}\n  Paused: {s['paused']}"
+                  f"\n  Stopped: {s['stopped']}")
+        else:
+            print(f" {key}: {info[key]}")
+    print(" Security Options:")
+    for line in info["SecurityOptions"]:
+        print(f"  {line}")
+    return 0
+
+
+def _info(cfg):
+    """`docker info`'s fields that apply to bocker, plus what its security defaults are here."""
+    import platform
+    from .. import __version__, cgroups, containers, images, security, userns
+    recs = containers.all_records(cfg)
+    states = [containers.state(cfg, r)["Status"] for r in recs]
+    v = cgroups.version(cfg)
+    try:
+        base = userns.mapping()[0]
+    except BockerError:
+        base = None
+    with open("/proc/meminfo") as f:
+        mem_kb = int(f.readline().split()[1])
+    devices = ("devices cgroup (devices.allow)" if v == 1 else "devices: eBPF program (BPF_CGROUP_DEVICE)")
+    options = [f"seccomp: Profile: builtin (Docker's default, {security.seccomp_arches()})",
+               "capabilities: Docker's default set (14)",
+               "masked paths and read-only /proc paths: Docker's defaults",
+               devices, f"cgroupns: {'private' if os.path.exists('/proc/self/ns/cgroup') else 'none'}",
+               "no-new-privileges: on by default"] + userns.info_lines(recs, base)
+    return {"Containers": len(recs),
+            "ContainersStatus": {"running": states.count("running"), "paused": states.count("paused"),
+                                 "stopped": len(states) - states.count("running") - states.count("paused")},
+            "Images": len(images.all_ids(cfg)), "Server Version": __version__,
+            "Storage Driver": "btrfs", "Docker Root Dir": cfg.root, "Cgroup Driver": "cgroupfs",
+            "Cgroup Version": str(v), "Kernel Version": platform.release(),
+            "Operating System": _os_name(), "Architecture": platform.machine(), "CPUs": os.cpu_count(),
+            "Total Memory": fmt.human_size(mem_kb * 1024) if False else f"{mem_kb / 1024 / 1024:.2f}GiB",
+            "Default Runtime": "bocker (unshare + init.py)",
+            "Init Binary": security.TINI if os.path.exists(security.TINI) else "none (apt install tini)",
+            "SecurityOptions": options}
+
+
+def _os_name():
+    try:
+        with open("/etc/os-release") as f:
+            for line in f:
+                if line.startswith("PRETTY_NAME="):
+                    return line.split("=", 1)[1].strip().strip('"')
+    except OSError:
+        pass
+    return "Linux"
