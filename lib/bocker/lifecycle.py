@@ -175,6 +175,16 @@ def log_max_size(rec):
     return logs.DEFAULT_MAX_SIZE if size is None else size
 
 
+def show_logs(cfg, ref, **kw):
+    """`bocker logs`: the container's log, followed (-f) while the container runs."""
+    from . import logs
+    cid = containers.resolve(cfg, ref)
+
+    def running():
+        return containers.state(cfg, containers.load(cfg, cid))["Status"] in ("running", "paused")
+    logs.show(containers.cdir(cfg, cid, "container.log"), running, **kw)
+
+
 def _log_writer(cfg, rec):
     from . import logs
     return logs.Writer(containers.cdir(cfg, rec["Id"], "container.log"), log_max_size(rec))

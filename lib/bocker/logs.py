@@ -10,7 +10,7 @@ import os
 import sys
 import time
 
-from . import BockerError, containers, fmt
+from . import BockerError, fmt
 
 DEFAULT_MAX_SIZE = 10 * 1024 * 1024
 
@@ -112,10 +112,9 @@ def select(lines, tail="all", since=None, until=None):
     return out
 
 
-def show(cfg, ref, tail="all", follow=False, timestamps=False, since=None, until=None, out=None):
+def show(path, running, tail="all", follow=False, timestamps=False, since=None, until=None, out=None):
+    """The log at `path` (and its rotated part); with `follow`, new lines while `running()` is true."""
     out = out or sys.stdout.buffer
-    cid = containers.resolve(cfg, ref)
-    path = containers.cdir(cfg, cid, "container.log")
     if tail != "all":
         try:
             tail = int(tail)
@@ -139,10 +138,10 @@ def show(cfg, ref, tail="all", follow=False, timestamps=False, since=None, until
         emit(stamp, text)
     out.flush()
     if follow:
-        _follow(cfg, cid, path, offset, emit, until, out)
+        _follow(path, running, offset, emit, until, out)
 
 
-def _follow(cfg, cid, path, offset, emit, until, out):
+def _follow(path, running, offset, emit, until, out):
     """-f: print lines as they are written, until the container has exited."""
     if not os.path.exists(path):
         open(path, "ab").close()
@@ -169,7 +168,7 @@ def _follow(cfg, cid, path, offset, emit, until, out):
                 f.close()
                 f = open(path, "rb")
                 continue
-            if containers.state(cfg, containers.load(cfg, cid))["Status"] not in ("running", "paused"):
+            if not running():
                 return
             time.sleep(0.1)
     finally:

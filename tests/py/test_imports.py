@@ -26,7 +26,6 @@ BUILD_USERS = {("imageconfig", "build.parser")}
 HEAVY = {"plumbum", "requests", "jq", "tqdm", "zstandard", "dataclasses", "typing", "enum", "ctypes"}
 # Known crossings of the rule, each to go with the step that removes it (none may be added).
 KNOWN = {
-    ("logs", "containers"),      # logs.show resolves a container reference
     ("terminal", "logs"),        # the pty copier writes through logs.Writer (a leaf to a leaf)
     ("images", "containers"),    # rmi/prune ask which containers use an image
     ("volumes", "containers"),   # volume rm and --volumes-from read container records

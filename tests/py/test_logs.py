@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from bocker import BockerError, logs
+from bocker import BockerError, lifecycle, logs
 
 
 def stamped(*lines, t="2026-11-25T10:00:00Z"):
@@ -72,7 +72,7 @@ def test_parse_size():
         logs.parse_size("lots")
 
 
-# --- logs.show with --tail, on a container record in a private store ----------------------
+# --- logs.show, through lifecycle.show_logs, on a container record in a private store ----
 
 @pytest.fixture
 def container(cfg):
@@ -89,7 +89,7 @@ def container(cfg):
 
 def show(cfg, cid, **kw):
     out = io.BytesIO()
-    logs.show(cfg, cid, out=out, **kw)
+    lifecycle.show_logs(cfg, cid, out=out, **kw)
     return out.getvalue()
 
 

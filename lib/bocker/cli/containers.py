@@ -322,9 +322,9 @@ def cmd_logs(cfg, a):
     """Show a container's output (stdout and stderr, kept after it exits).
 
     Each line is stamped when written; the log is rotated past --log-opt max-size (10m)."""
-    from .. import logs
-    logs.show(cfg, a.container, tail=a.tail, follow=a.follow, timestamps=a.timestamps,
-              since=a.since, until=a.until)
+    from .. import lifecycle
+    lifecycle.show_logs(cfg, a.container, tail=a.tail, follow=a.follow, timestamps=a.timestamps,
+                        since=a.since, until=a.until)
 
 
 @verb("rm", arg("-f", "--force", action="store_true", help="kill a running container first"),
