@@ -25,7 +25,7 @@ INDEX = {
     "image prune": "images",
     "volume create": "volumes", "volume ls": "volumes", "volume inspect": "volumes",
     "volume rm": "volumes", "volume prune": "volumes",
-    "system prune": "system", "system df": "system",
+    "system prune": "system", "system df": "system", "info": "system", "system info": "system",
     "pull": "registry", "push": "registry", "login": "registry", "logout": "registry",
     "save": "images", "load": "images", "export": "containers", "import": "images",
     "history": "images", "search": "registry",

@@ -109,6 +109,7 @@ def cmd_system_df(cfg, a):
 
 
 @verb("info", FORMAT, arg("-f", dest="format", help="same as --format"))
+@verb("system info", FORMAT, arg("-f", dest="format", help="same as --format"))
 def cmd_info(cfg, a):
     """System-wide information: the store, containers and images, cgroups, security options."""
     from .. import fmt
@@ -146,7 +147,7 @@ def _info(cfg):
     with open("/proc/meminfo") as f:
         mem_kb = int(f.readline().split()[1])
     devices = ("devices cgroup (devices.allow)" if v == 1 else "devices: eBPF program (BPF_CGROUP_DEVICE)")
-    options = [f"seccomp: Profile: builtin (Docker's default, {security.seccomp_arches()})",
+    options = ["seccomp: Profile: builtin (Docker's default; x86_64, x86, x32)",
                "capabilities: Docker's default set (14)",
                "masked paths and read-only /proc paths: Docker's defaults",
                devices, f"cgroupns: {'private' if os.path.exists('/proc/self/ns/cgroup') else 'none'}",
@@ -158,7 +159,7 @@ def _info(cfg):
             "Storage Driver": "btrfs", "Docker Root Dir": cfg.root, "Cgroup Driver": "cgroupfs",
             "Cgroup Version": str(v), "Kernel Version": platform.release(),
             "Operating System": _os_name(), "Architecture": platform.machine(), "CPUs": os.cpu_count(),
-            "Total Memory": fmt.human_size(mem_kb * 1024) if False else f"{mem_kb / 1024 / 1024:.2f}GiB",
+            "Total Memory": f"{mem_kb / 1024 / 1024:.2f}GiB",
             "Default Runtime": "bocker (unshare + init.py)",
             "Init Binary": security.TINI if os.path.exists(security.TINI) else "none (apt install tini)",
             "SecurityOptions": options}
