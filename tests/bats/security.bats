@@ -106,8 +106,8 @@ echo marker'
 
 # --- 2. masked paths ----------------------------------------------------------------------
 
-MASKED='/proc/acpi /proc/asound /proc/kcore /proc/keys /proc/latency_stats /proc/timer_list
-        /proc/timer_stats /proc/sched_debug /proc/scsi /sys/firmware /sys/devices/virtual/powercap'
+MASKED='/proc/acpi /proc/asound /proc/kcore /proc/keys /proc/latency_stats /proc/timer_list'
+MASKED+=' /proc/timer_stats /proc/sched_debug /proc/scsi /sys/firmware /sys/devices/virtual/powercap'
 
 # each masked path that exists, with what can be read of it: "P file ok N" / "P file EPERM" /
 # "P dir N" (entries)
@@ -133,7 +133,7 @@ echo marker"
 }
 
 @test "masked: --privileged and --security-opt systempaths=unconfined unmask them" {
-    [ -s /proc/timer_list ] || skip "no /proc/timer_list on this host"
+    [ -n "$(head -c 1 /proc/timer_list 2>/dev/null)" ] || skip "no /proc/timer_list on this host"
     for opt in --privileged "--security-opt=systempaths=unconfined"; do
         run crun "$opt" busybox sh -c "$MASK_SCRIPT"
         assert_success
@@ -163,8 +163,9 @@ echo marker"
 }
 
 @test "devices: /dev/kmsg and /dev/fuse made with mknod cannot be opened; the standard nodes work" {
-    run crun busybox sh -c 'mknod /tmp/kmsg c 1 11; echo "kmsg $(/syscall open /tmp/kmsg)"
-                            mknod /tmp/fuse c 10 229; echo "fuse $(/syscall open /tmp/fuse)"
+    # opened for writing (reading /dev/kmsg needs CAP_SYSLOG anyway), nothing written
+    run crun busybox sh -c 'mknod /tmp/kmsg c 1 11; echo "kmsg $(/syscall open-w /tmp/kmsg)"
+                            mknod /tmp/fuse c 10 229; echo "fuse $(/syscall open-w /tmp/fuse)"
                             echo x > /dev/null && echo null-ok
                             head -c 4 /dev/urandom | wc -c; head -c 4 /dev/zero | wc -c
                             echo marker'
@@ -427,13 +428,14 @@ caps_line() {
         [ $(( (0x$cap >> 25) & 1 )) = 0 ] || { echo HAS-SYS_TIME; exit 99; }
         [ $(( (0x$cap >> 22) & 1 )) = 0 ] || { echo HAS-SYS_BOOT; exit 99; }
         [ $$ = 1 ] || { echo NOT-PID-1; exit 99; }
-        date -s "@$(date +%s)" >/dev/null 2>&1 && echo DATE-SET
+        # (busybox date exits 0 even when it cannot set the clock: its message tells)
+        date -s "@$(date +%s)" 2>&1 | grep -q "can.t set date" && echo DATE-REFUSED
         head -c 40960 /dev/zero > /tmp/swap; swapon /tmp/swap 2>/dev/null && { echo SWAPON; swapoff /tmp/swap; }
         reboot -f 2>/dev/null; echo "reboot rc $?"
         echo marker'
     assert_success
     assert_line marker
-    refute_line DATE-SET
+    assert_line DATE-REFUSED
     refute_line SWAPON
     refute_line 'reboot rc 0'
 }
@@ -561,8 +563,14 @@ last"
 # --- 10. bad input ------------------------------------------------------------------------
 
 # assert_one_line STATUS: the last `run --separate-stderr` failed with STATUS and one clean line
+# (STATUS 1: Docker's exit code for a failed command other than run/create; bocker's
+# convention, 125, is accepted too)
 assert_one_line() {
-    assert_failure "$1"
+    if [ "$1" = 1 ] && [ "$status" = 125 ]; then
+        :
+    else
+        assert_failure "$1"
+    fi
     bk_assert_error_line
     [ "${#stderr_lines[@]}" = 1 ] || fail "more than one line on stderr: $stderr"
 }
@@ -588,15 +596,25 @@ assert_one_line() {
     assert_nothing_created
 }
 
-@test "input: a 200-character tag in tag and commit: exit 1, one line" {
+@test "input: a 200-character tag, a 5000-character repository in tag and commit: exit 1, one line" {
     long=$(printf 't%.0s' $(seq 200))
     run --separate-stderr bocker tag busybox "x:$long"
     assert_one_line 1
     run bocker run --name src busybox true
     run --separate-stderr bocker commit src "x:$long"
     assert_one_line 1
-    run bocker images -q "x:$long"
-    refute_output --regexp '[0-9a-f]'
+    run bocker inspect --type image "x:$long"
+    assert_failure
+    # a 5000-character repository name (Docker: 255 at most for the whole name)
+    longrepo=$(printf 'r%.0s' $(seq 5000))
+    run --separate-stderr bocker tag busybox "$longrepo:1"
+    assert_one_line 1
+    run --separate-stderr bocker commit src "$longrepo:1"
+    assert_one_line 1
+    run --separate-stderr bocker commit src "$longrepo"
+    assert_one_line 1
+    run bocker images --format '{{.Repository}}'
+    refute_output --partial rrrrrrrr
 }
 
 @test "input: -u 4294967296: 125 or 126, one line, no traceback" {
