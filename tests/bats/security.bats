@@ -154,11 +154,14 @@ echo marker"
     min=$(( 0x$(stat -c %T "$dev") ))
     run crun busybox sh -c "mknod /tmp/st b $maj $min && echo made; echo \"st \$(/syscall open /tmp/st)\"
                             mknod /tmp/l0 b 7 0; echo \"l0 \$(/syscall open /tmp/l0)\"
+                            mknod /dev/st b $maj $min; echo \"devst \$(/syscall open /dev/st)\"
                             dd if=/tmp/st of=/dev/null bs=512 count=1 2>&1; echo marker"
     assert_success
     assert_line marker
     assert_line --regexp '^st E'
     assert_line --regexp '^l0 E'
+    # in /dev (a tmpfs that must allow device nodes): the devices cgroup, not nodev, refuses it
+    assert_line --regexp '^devst E'
     refute_output --partial 'records in'
 }
 
