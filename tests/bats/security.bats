@@ -9,9 +9,12 @@
 load helpers
 
 setup_file() {
+    # a static helper for the syscalls busybox has no applet for (helpers/syscall.c); built
+    # first, so that a missing compiler fails before any store exists
+    gcc -static -O2 -Wall -o "$BATS_FILE_TMPDIR/syscall" "$BATS_TEST_DIRNAME/helpers/syscall.c" ||
+        { echo "security.bats needs gcc and libc6-dev (a static build of helpers/syscall.c)" >&2; return 1; }
     bk_store_setup sec 97
-    # a static helper for the syscalls busybox has no applet for (helpers/syscall.c)
-    gcc -static -O2 -Wall -o "$BK_TMP/syscall" "$BATS_TEST_DIRNAME/helpers/syscall.c"
+    cp "$BATS_FILE_TMPDIR/syscall" "$BK_TMP/syscall"
     export BK_SC="$BK_TMP/syscall:/syscall:ro"
 }
 
