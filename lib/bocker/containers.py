@@ -105,6 +105,22 @@ def _claim_name(cfg, name, cid):
     shell.do(f"ln -s {cid} {shell.quote(cfg.path('names', name))}", link)
 
 
+ID_MAX = 2 ** 32 - 2  # uid_t and gid_t: (uid_t)-1 means "unchanged" to the kernel
+
+
+def check_process(workdir, user, env):
+    """-w, -u and -e as Docker checks them (run, create and exec), before anything is made."""
+    if workdir and not workdir.startswith("/"):
+        raise BockerError(f"the working directory '{workdir}' is invalid, it needs to be an absolute path")
+    for part in (user or "").split(":"):
+        if part.isdigit() and int(part) > ID_MAX:
+            raise BockerError(f"invalid user: {user}: uids and gids are 0 to {ID_MAX}")
+    for item in env:
+        key = item.partition("=")[0]
+        if not key or "\0" in item:
+            raise BockerError(f"invalid environment variable: {item}")
+
+
 def merge_env(env, items):
     """-e KEY=VALUE replaces KEY; -e KEY takes the value from bocker's environment (docker's rule)."""
     env = list(env)
@@ -219,6 +235,9 @@ def create(cfg, ref, opts):
     name = opts.name
     if name is not None and not NAME_RE.fullmatch(name):
         raise BockerError(f'Invalid container name ({name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed')
+    if name is not None and len(name) > 255:  # a file name (names/NAME) has no room for more
+        raise BockerError(f"Invalid container name ({name[:20]}...): at most 255 characters")
+    check_process(opts.workdir, opts.user, opts.env)
     from . import userns, volumes
     cid = os.urandom(32).hex()
     name = name or _new_name(cfg)

@@ -178,7 +178,7 @@ def late_steps(opts, command):
         src = opts["docker_init"]
         out.append((f"mount --bind {src} {root}{DOCKER_INIT} && mount -o remount,bind,ro {root}{DOCKER_INIT}"
                     "  # --init: tini reaps zombies and forwards signals",
-                    lambda: bind_volume(root, src, DOCKER_INIT, "ro")))
+                    lambda s=src: bind_volume(root, s, DOCKER_INIT, "ro")))
     for spec in opts["volume"]:
         src, dst, mode = (spec.split(":") + ["rw"])[:3]
         out.append((f"mount --bind {src} {root}{dst}" + (" && mount -o remount,bind,ro " + root + dst

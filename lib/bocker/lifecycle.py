@@ -154,7 +154,8 @@ def attach(cfg, rec, handle):
         return shell.Var("status")
     runtime.forward_signals(handle.pid)
     with shell.step("run"):
-        runtime.copy_output(handle.proc, _log_writer(cfg, rec))
+        with _log_writer(cfg, rec) as log:
+            runtime.relay(handle.proc, log)
         code = runtime.exit_code(handle.proc.wait())
     record_exit_locked(cfg, rec, code)
     return code
@@ -205,7 +206,7 @@ def run_foreground(cfg, rec, interactive=False):
         record_exit_locked(cfg, rec, code)
         return code
     pipe = None if shell.dry_run else subprocess.PIPE
-    handle = start(cfg, rec, stdin=None if interactive else subprocess.DEVNULL, stdout=pipe, stderr=pipe)
+    handle = start(cfg, rec, stdin=pipe if interactive else subprocess.DEVNULL, stdout=pipe, stderr=pipe)
     return attach(cfg, rec, handle)
 
 
@@ -353,6 +354,7 @@ def exec_in(cfg, ref, command, workdir=None, user=None, env=(), interactive=Fals
     rec = running_record(cfg, ref)
     if rec["State"]["Status"] == "paused":
         raise BockerError(f"container {rec['Id'][:12]} is paused, unpause the container before exec")
+    containers.check_process(workdir, user, env)
     c = rec["Config"]
     merged = containers.merge_env(c["Env"], env)
     if tty:
@@ -372,9 +374,11 @@ def exec_in(cfg, ref, command, workdir=None, user=None, env=(), interactive=Fals
         shell.spawn(argv, "exec", stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                     stderr=subprocess.DEVNULL, start_new_session=True)
         return 0
-    proc = shell.spawn(argv, "exec", stdin=None if interactive else subprocess.DEVNULL)
+    pipe = None if shell.dry_run else subprocess.PIPE
+    proc = shell.spawn(argv, "exec", stdin=pipe if interactive else subprocess.DEVNULL, stdout=pipe, stderr=pipe)
     if shell.dry_run:
         shell.script("wait $exec")
         return 0
     runtime.forward_signals(proc.pid)
+    runtime.relay(proc)
     return runtime.exit_code(proc.wait())

@@ -234,28 +234,80 @@ def forward_signals(pid):
         signal.signal(s, forward)
 
 
-def copy_output(proc, log):
-    """Foreground: the container's stdout/stderr to the terminal and to its log (a logs.Writer)."""
+def relay(proc, log=None):
+    """Foreground run and exec: the container's stdin, stdout and stderr are pipes that bocker
+    copies, never the caller's own descriptors (a container could reopen /proc/self/fd/0 of a
+    file for writing, or read back the file its output is appended to). Copies the caller's
+    stdin into proc.stdin (if it is a pipe: -i), and proc's output to ours and to the log.
+    Ends when the output pipes close; if our stdout closes (`| head`), that stream's pipe is
+    closed too, so the container's next write gets SIGPIPE, as with Docker."""
     import selectors
     import sys
-    sel = selectors.DefaultSelector()
+    sel = selectors.PollSelector()  # (epoll refuses a regular file as stdin)
     targets = {}
     for pipe, out in ((proc.stdout, sys.stdout.buffer), (proc.stderr, sys.stderr.buffer)):
         if pipe is not None:
             sel.register(pipe, selectors.EVENT_READ)
             targets[pipe.fileno()] = out
-    with log:
-        while targets:
-            for key, _ in sel.select():
-                data = os.read(key.fd, 65536)
-                if not data:
-                    sel.unregister(key.fileobj)
-                    del targets[key.fd]
-                    continue
+    feed = _StdinFeed(sel, proc.stdin) if proc.stdin is not None else None
+    while targets:
+        for key, events in sel.select():
+            if feed and feed.owns(key.fd):
+                feed.step(key.fd)
+                continue
+            data = os.read(key.fd, 65536)
+            if data and log is not None:
                 log.write(data)
-                out = targets[key.fd]
-                try:
-                    out.write(data)
-                    out.flush()
-                except BrokenPipeError:
-                    pass
+            try:
+                if not data:
+                    raise EOFError
+                targets[key.fd].write(data)
+                targets[key.fd].flush()
+            except (EOFError, BrokenPipeError):
+                sel.unregister(key.fileobj)
+                del targets[key.fd]
+                key.fileobj.close()
+    if feed:
+        feed.close()
+
+
+class _StdinFeed:
+    """The caller's stdin into the container's stdin pipe, one buffer at a time (no read while
+    the container has not taken the last one: a slow reader holds back a fast writer)."""
+
+    def __init__(self, sel, pipe):
+        import selectors
+        self.sel, self.pipe, self.EVENT_READ, self.EVENT_WRITE = sel, pipe, selectors.EVENT_READ, selectors.EVENT_WRITE
+        self.src, self.dst, self.buf = 0, pipe.fileno(), b""
+        os.set_blocking(self.dst, False)
+        sel.register(self.src, self.EVENT_READ)
+
+    def owns(self, fd):
+        return fd in (self.src, self.dst)
+
+    def step(self, fd):
+        try:
+            if fd == self.src:
+                self.buf = os.read(self.src, 65536)
+                self.sel.unregister(self.src)
+                if not self.buf:  # EOF: the container's stdin closes too
+                    return self.close()
+                self.sel.register(self.dst, self.EVENT_WRITE)
+                return
+            self.buf = self.buf[os.write(self.dst, self.buf):]
+            if not self.buf:
+                self.sel.unregister(self.dst)
+                self.sel.register(self.src, self.EVENT_READ)
+        except BrokenPipeError:  # the container closed its stdin: stop feeding it
+            self.close()
+        except BlockingIOError:
+            pass
+
+    def close(self):
+        for fd in (self.src, self.dst):
+            try:
+                self.sel.unregister(fd)
+            except (KeyError, ValueError):
+                pass
+        if not self.pipe.closed:
+            self.pipe.close()

@@ -118,7 +118,7 @@ def _security(a):
     if a.ulimit:
         out["Ulimits"] = [dict(zip(("Name", "Soft", "Hard"), security.parse_ulimit(u))) for u in a.ulimit]
     if a.sysctl:
-        out["Sysctls"] = dict(item.partition("=")[::2] for item in a.sysctl)
+        out["Sysctls"] = dict(security.check_sysctl(item, a.network) for item in a.sysctl)
     if a.shm_size:
         out["ShmSize"] = security.parse_size(a.shm_size)
     if a.oom_score_adj:
