@@ -26,7 +26,9 @@ state() {
     echo "## loop devices"
     losetup -n -l -O NAME,BACK-FILE 2>/dev/null | sort
     echo "## cgroups"
-    find /sys/fs/cgroup -maxdepth 3 -mindepth 1 -type d 2>/dev/null | sort
+    # bocker's cgroups are all under its parent (BOCKER_CGROUP_PARENT: bocker, bocker-test-*);
+    # the host's own (a sandbox's per-command groups, say) come and go on their own
+    find /sys/fs/cgroup -maxdepth 3 -mindepth 1 -type d -path '*bocker*' 2>/dev/null | sort
 }
 
 filtered_state() {

@@ -6,7 +6,7 @@ Which one is detected at run time: v2 when the root of the cgroup mount is a cgr
 """
 import os
 
-from . import BockerError, shell
+from . import BockerError, fmt, shell
 
 V1_CONTROLLERS = ("memory", "cpu", "pids", "freezer", "devices")
 V2_CONTROLLERS = ("memory", "cpu", "pids", "cpuset")
@@ -19,16 +19,8 @@ def version(cfg):
 
 
 def parse_memory(text):
-    """'64m' -> 67108864 (docker's units: b, k, m, g; bare number = bytes)."""
-    units = {"b": 1, "k": 1024, "m": 1024 ** 2, "g": 1024 ** 3, "t": 1024 ** 4}
-    t = str(text).strip().lower().rstrip("b") or "0"
-    try:
-        if t[-1] in units:
-            value = int(float(t[:-1]) * units[t[-1]])
-        else:
-            value = int(t)
-    except (ValueError, IndexError):
-        raise BockerError(f"invalid memory size: {text!r}")
+    """'64m' -> 67108864 (Docker's units; a bare number is bytes), at least Docker's 6 MB."""
+    value = fmt.parse_size(text, "memory size", minimum=0)
     if value < 6 * 1024 * 1024:
         raise BockerError("Minimum memory limit allowed is 6MB")
     return value

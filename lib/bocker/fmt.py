@@ -4,6 +4,8 @@ import sys
 import time
 from datetime import datetime, timezone
 
+from . import BockerError
+
 
 def now_iso():
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
@@ -55,6 +57,23 @@ def human_size(n):
         if n < 1000 or unit == "TB":
             return f"{n:.3g}{unit}"
         n /= 1000
+
+
+def parse_size(text, what="size", minimum=1):
+    """Docker's sizes (go-units RAMInBytes, binary units): 64m, 1g, 512kb, 2MiB, 1.5g, 1048576 -> bytes.
+    The one size parser: --memory (with its own minimum), --shm-size, --log-opt max-size (0 allowed)."""
+    t = str(text).strip().lower()
+    t = t[:-1] if t.endswith("b") else t
+    t = t[:-1] if t.endswith("i") else t
+    unit = t[-1:] if t[-1:] in ("k", "m", "g", "t", "p") else ""
+    number = t[:len(t) - len(unit)].rstrip()
+    try:
+        size = int(float(number) * 1024 ** ("_kmgtp".index(unit or "_")))
+    except (ValueError, OverflowError):
+        raise BockerError(f"invalid {what}: {text!r}") from None
+    if size < minimum or number.startswith("-"):
+        raise BockerError(f"invalid {what}: {text!r}: it must be at least {minimum}")
+    return size
 
 
 def table(headers, rows, out=None):

@@ -15,15 +15,6 @@ from . import BockerError, fmt
 DEFAULT_MAX_SIZE = 10 * 1024 * 1024
 
 
-def parse_size(text):
-    units = {"k": 1024, "m": 1024 ** 2, "g": 1024 ** 3}
-    t = str(text).strip().lower().rstrip("b")
-    try:
-        return int(float(t[:-1]) * units[t[-1]]) if t and t[-1] in units else int(t)
-    except (ValueError, IndexError):
-        raise BockerError(f"invalid max-size: {text!r}")
-
-
 def awk_program():
     """The detached container's log writer (busybox awk: strftime, fflush, rotation)."""
     return ('{ line = strftime("%Y-%m-%dT%H:%M:%SZ") " " $0; print line >> out; fflush(out); '

@@ -167,22 +167,6 @@ def check_sysctl(spec, network_mode=None):
     return key, value
 
 
-def parse_size(text, what="--shm-size"):
-    """Docker's sizes (go-units RAMInBytes): 64m, 1g, 512kb, 2MiB, 1048576, 1.5g; binary units."""
-    t = text.strip().lower()
-    t = t[:-1] if t.endswith("b") else t
-    t = t[:-1] if t.endswith("i") else t
-    unit = t[-1:] if t[-1:] in ("k", "m", "g", "t", "p") else ""
-    number = t[:len(t) - len(unit)].rstrip()
-    try:
-        size = int(float(number) * 1024 ** ("_kmgtp".index(unit or "_")))
-    except ValueError:
-        raise BockerError(f"invalid size: {text!r} for {what}") from None
-    if size <= 0:
-        raise BockerError(f"invalid size: {text!r} for {what}: it must be greater than 0")
-    return size
-
-
 def parse_security_opts(security_opt):
     """--security-opt values -> {'seccomp': 'default'|'unconfined'|PATH, 'no_new_privs': bool|None,
     'systempaths': 'default'|'unconfined'}."""
@@ -458,7 +442,8 @@ def init_options(store_root, privileged=False, cap_add=(), cap_drop=(), security
     caps = capabilities(cap_add, cap_drop, privileged)
     limits = [parse_ulimit(u) for u in ulimits]
     checked_sysctls = [check_sysctl(s, network_mode) for s in sysctls]
-    shm = parse_size(shm_size) if shm_size not in (None, "") else None
+    from . import fmt  # (json: only when a size is given)
+    shm = fmt.parse_size(shm_size, "--shm-size") if shm_size not in (None, "") else None
     if oom_score_adj is not None:
         try:
             oom_score_adj = int(oom_score_adj)

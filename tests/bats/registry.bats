@@ -46,7 +46,7 @@ setup() {
     assert_output --partial "Pushed"
     assert_output --regexp "1: digest: sha256:[0-9a-f]{64} size: [0-9]+"
     id=$(bocker inspect --format ".[0].Id" "$BK_REG/team/bb:1")
-    run bocker rmi -f "$BK_REG/team/bb:1"          # the image goes, with its busybox:latest tag
+    run bocker rmi -f busybox:latest "$BK_REG/team/bb:1"   # untag, then the last tag: the image goes
     run bocker pull "$BK_REG/team/bb:1"
     assert_success
     assert_output --partial "Status: Downloaded newer image for $BK_REG/team/bb:1"

@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from bocker import BockerError, lifecycle, logs
+from bocker import fmt, BockerError, lifecycle, logs
 
 
 def stamped(*lines, t="2026-11-25T10:00:00Z"):
@@ -65,11 +65,11 @@ def test_writer_rotates_past_max_size(tmp_path):
 
 
 def test_parse_size():
-    assert logs.parse_size("10m") == 10 * 1024 * 1024
-    assert logs.parse_size("512k") == 512 * 1024
-    assert logs.parse_size("100") == 100
+    assert fmt.parse_size("10m") == 10 * 1024 * 1024
+    assert fmt.parse_size("512k") == 512 * 1024
+    assert fmt.parse_size("100") == 100
     with pytest.raises(BockerError):
-        logs.parse_size("lots")
+        fmt.parse_size("lots")
 
 
 # --- logs.show, through lifecycle.show_logs, on a container record in a private store ----

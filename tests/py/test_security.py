@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from bocker import BockerError, init, security
+from bocker import fmt, BockerError, init, security
 
 DEFAULT = [0, 1, 3, 4, 5, 6, 7, 8, 10, 13, 18, 27, 29, 31]
 with open(security.DEFAULT_PROFILE, "rb") as f:
@@ -266,13 +266,13 @@ def test_bad_ulimits(spec, message):
 @pytest.mark.parametrize("text, size", [("64m", 64 << 20), ("1g", 1 << 30), ("512k", 512 << 10), ("1048576", 1 << 20),
                                         ("2MiB", 2 << 20), ("1.5g", 3 << 29), ("10b", 10), ("100kb", 100 << 10)])
 def test_sizes(text, size):
-    assert security.parse_size(text) == size
+    assert fmt.parse_size(text) == size
 
 
 @pytest.mark.parametrize("text", ["", "m", "x1", "-1m", "0"])
 def test_bad_sizes(text):
     with pytest.raises(BockerError, match="--shm-size"):
-        security.parse_size(text)
+        fmt.parse_size(text, "--shm-size")
 
 
 def test_devices():

@@ -70,13 +70,13 @@ def _image_or_pull(cfg, ref):
 
 
 def _log_max_size(options):
-    from .. import logs
+    from .. import fmt
     size = None
     for o in options:
         key, _, value = o.partition("=")
         if key != "max-size":
             raise BockerError(f"unknown log option: {key} (bocker knows max-size)")
-        size = logs.parse_size(value)
+        size = fmt.parse_size(value, "max-size", minimum=0)
     return size
 
 
@@ -112,7 +112,7 @@ def _memory_swap(text):
 
 def _security(a):
     """HostConfig's security fields from the flags (checked in full by containers.create)."""
-    from .. import security, userns
+    from .. import fmt, security, userns
     out = {"Privileged": a.privileged, "CapAdd": a.cap_add or None, "CapDrop": a.cap_drop or None,
            "SecurityOpt": a.security_opt or None, "ReadonlyRootfs": a.read_only, "Init": a.init}
     if a.ulimit:
@@ -120,7 +120,7 @@ def _security(a):
     if a.sysctl:
         out["Sysctls"] = dict(security.check_sysctl(item, a.network) for item in a.sysctl)
     if a.shm_size:
-        out["ShmSize"] = security.parse_size(a.shm_size)
+        out["ShmSize"] = fmt.parse_size(a.shm_size, "--shm-size")
     if a.oom_score_adj:
         out["OomScoreAdj"] = a.oom_score_adj
     if a.device:
