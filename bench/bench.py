@@ -283,6 +283,16 @@ def fam_run():
                                                           "chroot", IMG["rootfs"], "true"])
     none["note"] = "floor: unshare -fpmuin --mount-proc chroot ROOTFS true; runc/crun: OCI bundle, own netns"
 
+    # what Docker's security defaults cost: the seccomp filter (cached BPF, one prctl), and
+    # everything (seccomp, masked paths, devices cgroup, caps) against --privileged
+    sec = row("run", "run --rm true (none): default seccomp profile vs unconfined, --privileged")
+    base = [BOCKER, "run", "--rm", "--network", "none"]
+    sec["bocker"] = hyperfine("bocker run none, default profile", base + ["busybox", "true"])
+    sec["peers"]["unconfined"] = hyperfine("bocker run none, seccomp=unconfined",
+                                           base + ["--security-opt", "seccomp=unconfined", "busybox", "true"])
+    sec["peers"]["privileged"] = hyperfine("bocker run none, --privileged", base + ["--privileged", "busybox", "true"])
+    sec["note"] = "peers are bocker too: the ratio below 1 is what the defaults cost"
+
 
 TIMING_RE = re.compile(r"bocker timings: (.*)")
 
