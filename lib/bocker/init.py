@@ -168,6 +168,9 @@ def late_steps(opts, command):
          f" && mount -t tmpfs -o size={shm} shm {root}/dev/shm",
          lambda: make_dev(root, shm, userns)),
     ]
+    if opts.get("privileged") == "1" and not userns:
+        out.append((f"cp -a /dev/* {root}/dev  # --privileged: every host device node",
+                    lambda: copy_host_devices(root)))
     if opts.get("tty"):
         out.append((f"mount --bind $(tty) {root}/dev/console", lambda: bind_console(root)))
     for spec in opts["device"]:
@@ -524,6 +527,32 @@ def make_dev(root, shm_size, userns=False):
           "newinstance,ptmxmode=0666,mode=0620,gid=5")
     mount("shm", f"{dev}/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, f"mode=1777,size={shm_size}")
     mount("mqueue", f"{dev}/mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+
+
+def copy_host_devices(root, host="/dev"):
+    """--privileged, as Docker: the host's device nodes (top level, and one level of directories
+    such as /dev/net, /dev/snd) made in the container's /dev, with their modes and owners;
+    devpts, shm and mqueue stay the container's own."""
+    dev = inside(root, "/dev")
+    for entry in sorted(os.listdir(host)):
+        if entry in ("pts", "shm", "mqueue", "console", "ptmx"):
+            continue
+        path = f"{host}/{entry}"
+        if os.path.isdir(path) and not os.path.islink(path):
+            for sub in sorted(os.listdir(path)):
+                _copy_node(f"{path}/{sub}", f"{dev}/{entry}/{sub}")
+        else:
+            _copy_node(path, f"{dev}/{entry}")
+
+
+def _copy_node(src, dst):
+    st = os.lstat(src)
+    if (st.st_mode & 0o170000) not in (0o020000, 0o060000) or os.path.lexists(dst):
+        return
+    os.makedirs(os.path.dirname(dst), exist_ok=True)
+    os.mknod(dst, st.st_mode, st.st_rdev)
+    os.chmod(dst, st.st_mode & 0o7777)
+    os.chown(dst, st.st_uid, st.st_gid)
 
 
 def node_of(src):

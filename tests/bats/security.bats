@@ -199,6 +199,16 @@ echo marker"
     assert_nothing_created
 }
 
+@test "devices: --privileged has the host's device nodes, and may open them" {
+    run crun --privileged busybox sh -c 'test -c /dev/loop-control && echo node; /syscall open /dev/kmsg'
+    assert_success
+    assert_line node
+    assert_line --regexp '^ok '
+    run crun busybox sh -c 'test -e /dev/loop-control && echo node; echo ran'
+    refute_line node
+    assert_line ran
+}
+
 @test "devices: the store is mounted nodev,nosuid" {
     run findmnt -no OPTIONS "$BOCKER_ROOT"
     assert_success
