@@ -110,11 +110,21 @@ def _memory_swap(text):
     return -1 if text.strip() == "-1" else cgroups.parse_memory(text)
 
 
+def _absolute_profile(opt):
+    """seccomp=PROFILE.json, relative to where `run`/`create` was typed: `start` may be elsewhere."""
+    import os
+    key, _, value = opt.partition("=")
+    if key == "seccomp" and value not in ("", "unconfined") and not value.startswith("/"):
+        return f"seccomp={os.path.abspath(value)}"
+    return opt
+
+
 def _security(a):
     """HostConfig's security fields from the flags (checked in full by containers.create)."""
     from .. import fmt, security, userns
     out = {"Privileged": a.privileged, "CapAdd": a.cap_add or None, "CapDrop": a.cap_drop or None,
-           "SecurityOpt": a.security_opt or None, "ReadonlyRootfs": a.read_only, "Init": a.init}
+           "SecurityOpt": [_absolute_profile(o) for o in a.security_opt] or None,
+           "ReadonlyRootfs": a.read_only, "Init": a.init}
     if a.ulimit:
         out["Ulimits"] = [dict(zip(("Name", "Soft", "Hard"), security.parse_ulimit(u))) for u in a.ulimit]
     if a.sysctl:
