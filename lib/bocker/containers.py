@@ -229,6 +229,15 @@ def check_host_config(cfg, rec):
         hc.update(userns.host_config(userns.mapping()[0]))
 
 
+def volumes_from(cfg, refs):
+    """--volumes-from CONTAINER[:ro|rw]: (that container's mounts, mode) for volumes.plan."""
+    out = []
+    for ref in refs:
+        cref, _, mode = ref.partition(":")
+        out.append((load(cfg, resolve(cfg, cref)).get("Mounts") or [], mode))
+    return out
+
+
 def create(cfg, ref, opts):
     """Snapshot the image and write the record; returns the record. Undone if any step fails."""
     image_id = images.resolve(cfg, ref)
@@ -243,7 +252,8 @@ def create(cfg, ref, opts):
     name = name or _new_name(cfg)
     rec = make_record(cfg, cid, name, image_id, ref, opts)
     check_host_config(cfg, rec)
-    rec["Mounts"] = volumes.plan(cfg, opts, images.config(cfg, image_id).get("config") or {})
+    rec["Mounts"] = volumes.plan(cfg, opts, images.config(cfg, image_id).get("config") or {},
+                                 shared=volumes_from(cfg, opts.volumes_from))
     undo = []
     try:
         with shell.step("create", "create: a writable snapshot of the image, the record, a unique name"):

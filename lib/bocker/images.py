@@ -211,14 +211,9 @@ def listing(cfg):
     return rows
 
 
-def users(cfg, image_id):
-    """Containers made from this image (ids)."""
-    from . import containers
-    return [rec["Id"] for rec in containers.all_records(cfg) if rec.get("Image") == image_id]
-
-
-def remove(cfg, ref, force=False):
-    """rmi: untag; delete the image when no tag is left (refused while containers use it)."""
+def remove(cfg, ref, records, force=False):
+    """rmi: untag; delete the image when no tag is left (refused while containers of `records`,
+    read by the orchestrator, use it)."""
     image_id = resolve(cfg, ref)
     name = normalize(ref)
     with store.lock(cfg.path("repositories.lock")):
@@ -229,7 +224,7 @@ def remove(cfg, ref, force=False):
             del repos[name]
             _save_repositories(cfg, repos)
             return [f"Untagged: {name}"]
-        used = users(cfg, image_id)
+        used = [rec["Id"] for rec in records if rec.get("Image") == image_id]
         if used and not force:
             raise BockerError(f"conflict: unable to remove image {image_id[:12]}: "
                               f"container {used[0][:12]} is using it (use -f)")
@@ -255,14 +250,13 @@ def inspect(cfg, image_id):
             "Size": size(cfg, image_id)}
 
 
-def prune(cfg, all_=False):
-    """Remove images no container uses: untagged ones (dangling), or all of them with all_."""
-    from . import containers
+def prune(cfg, records, all_=False):
+    """Remove images no container (of `records`) uses: untagged ones (dangling), or all with all_."""
     repos = repositories(cfg)
-    used = {rec.get("Image") for rec in containers.all_records(cfg)}
+    used = {rec.get("Image") for rec in records}
     out = []
     for image_id in all_ids(cfg):
         if image_id in used or (tags_of(cfg, image_id, repos) and not all_):
             continue
-        out += remove(cfg, image_id, force=True)
+        out += remove(cfg, image_id, records, force=True)
     return out

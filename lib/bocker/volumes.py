@@ -48,31 +48,29 @@ def names(cfg):
     return sorted(n[:-5] for n in os.listdir(cfg.path("volumes")) if n.endswith(".json"))
 
 
-def users(cfg, name):
-    """Ids of the containers whose records mount this volume."""
-    from . import containers
-    return [rec["Id"] for rec in containers.all_records(cfg)
-            if any(m.get("Name") == name for m in rec.get("Mounts") or [])]
+def users(name, records):
+    """Ids of the containers (of these records: the orchestrator reads them) that mount this volume."""
+    return [rec["Id"] for rec in records if any(m.get("Name") == name for m in rec.get("Mounts") or [])]
 
 
-def remove(cfg, name, force=False):
+def remove(cfg, name, records, force=False):
     if not exists(cfg, name):
         if force:
             return
         raise BockerError(f"get {name}: no such volume")
-    used = users(cfg, name)
+    used = users(name, records)
     if used:
         raise BockerError(f"remove {name}: volume is in use - [{', '.join(u[:12] for u in used)}]")
     store.delete_subvolume(path(cfg, name))
     shell.do(f"rm -f {shell.quote(path(cfg, name) + '.json')}", os.unlink, path(cfg, name) + ".json")
 
 
-def prune(cfg, all_=False):
-    """Remove unused volumes: anonymous ones, or all with all_."""
+def prune(cfg, records, all_=False):
+    """Remove the volumes no container (of `records`) uses: anonymous ones, or all with all_."""
     removed = []
     for name in names(cfg):
-        if (all_ or info(cfg, name)["Anonymous"]) and not users(cfg, name):
-            remove(cfg, name)
+        if (all_ or info(cfg, name)["Anonymous"]) and not users(name, records):
+            remove(cfg, name, records)
             removed.append(name)
     return removed
 
@@ -121,14 +119,13 @@ def parse_spec(cfg, spec):
             "Anonymous": False}
 
 
-def plan(cfg, opts, image_cfg):
-    """The container's mounts (`opts`: a containers.RunOptions): -v, --volumes-from, --tmpfs and the image's VOLUMEs."""
-    from . import containers
+def plan(cfg, opts, image_cfg, shared=()):
+    """The container's mounts (`opts`: a containers.RunOptions): -v, --volumes-from (`shared`: the
+    other containers' mounts and the mode asked, read by the orchestrator), --tmpfs and the
+    image's VOLUMEs."""
     mounts = [parse_spec(cfg, v) for v in opts.volumes]
-    for ref in opts.volumes_from:
-        cref, _, mode = ref.partition(":")
-        other = containers.load(cfg, containers.resolve(cfg, cref))
-        for m in other.get("Mounts") or []:
+    for other_mounts, mode in shared:
+        for m in other_mounts:
             if m["Type"] != "tmpfs":
                 mounts.append(dict(m, RW=m["RW"] and mode != "ro"))
     for t in opts.tmpfs:

@@ -27,8 +27,6 @@ HEAVY = {"plumbum", "requests", "jq", "tqdm", "zstandard", "dataclasses", "typin
 # Known crossings of the rule, each to go with the step that removes it (none may be added).
 KNOWN = {
     ("terminal", "logs"),        # the pty copier writes through logs.Writer (a leaf to a leaf)
-    ("images", "containers"),    # rmi/prune ask which containers use an image
-    ("volumes", "containers"),   # volume rm and --volumes-from read container records
 }
 
 

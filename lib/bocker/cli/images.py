@@ -49,11 +49,11 @@ def cmd_tag(cfg, a):
       arg("image", nargs="+", help="images to remove"))
 def cmd_rmi(cfg, a):
     """Remove images (refused while a container uses one, unless -f)."""
-    from .. import images, layerstore
+    from .. import containers, images, layerstore
     failed = False
     for ref in a.image:
         try:
-            for line in images.remove(cfg, ref, force=a.force):
+            for line in images.remove(cfg, ref, containers.all_records(cfg), force=a.force):
                 print(line)
         except BockerError as e:
             print(f"bocker: {e}", file=sys.stderr)
@@ -66,8 +66,8 @@ def cmd_rmi(cfg, a):
       arg("-f", "--force", action="store_true", help="do not ask (bocker never asks)"))
 def cmd_image_prune(cfg, a):
     """Remove dangling images (untagged and unused); -a: every unused image."""
-    from .. import images, layerstore
-    for line in images.prune(cfg, all_=a.all):
+    from .. import containers, images, layerstore
+    for line in images.prune(cfg, containers.all_records(cfg), all_=a.all):
         print(line)
     for chain in layerstore.prune(cfg):
         print(f"Deleted layer: {chain}")

@@ -79,13 +79,13 @@ def cmd_inspect(cfg, a):
       arg("-f", "--force", action="store_true", help="do not ask (bocker never asks)"))
 def cmd_system_prune(cfg, a):
     """Remove stopped containers, dangling images (and unused volumes with --volumes)."""
-    from .. import volumes
+    from .. import containers, volumes
     from .containers import cmd_container_prune
     from .images import cmd_image_prune
     code = cmd_container_prune(cfg, a)
     cmd_image_prune(cfg, a)
     if a.volumes:  # (docker: anonymous volumes only, also with -a)
-        for name in volumes.prune(cfg):
+        for name in volumes.prune(cfg, containers.all_records(cfg)):
             print(name)
     return code
 
@@ -104,7 +104,7 @@ def cmd_system_df(cfg, a):
     fmt.table(["TYPE", "TOTAL", "ACTIVE", "SIZE"],
               [["Images", len(ids), len(used & set(ids)), fmt.human_size(sum(ids.values()))],
                ["Containers", len(recs), running, ""],
-               ["Local Volumes", len(vols), sum(1 for n in vols if volumes.users(cfg, n)),
+               ["Local Volumes", len(vols), sum(1 for n in vols if volumes.users(n, recs)),
                 fmt.human_size(vol_size)]])
 
 

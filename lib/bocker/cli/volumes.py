@@ -35,14 +35,15 @@ def cmd_volume_inspect(cfg, a):
       arg("names", nargs="+", help="volumes"))
 def cmd_volume_rm(cfg, a):
     """Remove volumes (refused while a container uses one)."""
-    from .. import volumes
-    return each(a.names, lambda n: volumes.remove(cfg, n, force=a.force))
+    from .. import containers, volumes
+    records = containers.all_records(cfg)
+    return each(a.names, lambda n: volumes.remove(cfg, n, records, force=a.force))
 
 
 @verb("volume prune", arg("-a", "--all", action="store_true", help="named volumes too"),
       arg("-f", "--force", action="store_true", help="do not ask (bocker never asks)"))
 def cmd_volume_prune(cfg, a):
     """Remove unused anonymous volumes (-a: all unused volumes)."""
-    from .. import volumes
-    for n in volumes.prune(cfg, all_=a.all):
+    from .. import containers, volumes
+    for n in volumes.prune(cfg, containers.all_records(cfg), all_=a.all):
         print(n)
