@@ -404,9 +404,11 @@ def remove_record(cfg, rec, force=False, released=False, volumes=False):
     shell.do(f"mv {shell.quote(cdir(cfg, cid))} {shell.quote(gone)} && rm -rf {shell.quote(gone)}",
              _discard, cdir(cfg, cid), gone)
     if volumes or rec["HostConfig"].get("AutoRemove"):  # docker: --rm takes anonymous volumes too
+        others = all_records(cfg)
         for m in rec.get("Mounts") or []:
-            if m.get("Anonymous") and m.get("Name"):
-                vols.remove(cfg, m["Name"], force=True)
+            # (one another container still mounts, through --volumes-from, stays)
+            if m.get("Anonymous") and m.get("Name") and not vols.users(m["Name"], others):
+                vols.remove(cfg, m["Name"], others, force=True)
     shell.lap("remove")
 
 
