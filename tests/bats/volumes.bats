@@ -286,3 +286,14 @@ teardown() {
     run bocker inspect --format '.[0].Mounts[0] | [.Type, .Name, .Destination, .RW] | @tsv' live
     assert_output "$(printf 'volume\tlivevol\t/data\ttrue')"
 }
+
+@test "run --rm --volumes-from a container with an anonymous volume: clean exit, the volume stays" {
+    bocker create --name anonsrc -v /anon busybox true >/dev/null
+    vol=$(bocker inspect --format '.[0].Mounts[0].Name' anonsrc)
+    run --separate-stderr bocker run --rm --volumes-from anonsrc busybox sh -c 'echo x > /anon/f'
+    assert_success
+    assert_equal "$stderr" ""
+    [ -f "$BOCKER_ROOT/volumes/$vol/f" ]
+    bocker rm -v anonsrc >/dev/null
+    [ ! -e "$BOCKER_ROOT/volumes/$vol" ]
+}
