@@ -44,3 +44,114 @@ DF
     run bocker ps -aq
     assert_output ""
 }
+
+@test "build: a rebuild uses the cache; a changed COPY source invalidates exactly from its step" {
+    echo one > "$CTX/a.txt"
+    echo same > "$CTX/b.txt"
+    cat > "$CTX/Dockerfile" <<'DF'
+FROM busybox
+RUN echo first > /first
+COPY a.txt /a.txt
+RUN cat /a.txt > /copy
+COPY b.txt /b.txt
+DF
+    first=$(bocker build -q "$CTX")
+    run bocker build "$CTX"
+    assert_success
+    refute_line --partial "Running in"
+    assert_equal "$(grep -c -- '---> Using cache' <<<"$output")" 4
+    assert_line "Successfully built ${first:7:12}"
+    echo two > "$CTX/a.txt"
+    run bocker build -t cached:2 "$CTX"
+    assert_success
+    assert_equal "$(grep -c -- '---> Using cache' <<<"$output")" 1
+    assert_equal "$(grep -c -- '---> Running in' <<<"$output")" 1
+    run bocker run --rm cached:2 cat /copy
+    assert_output two
+    run bocker build --no-cache "$CTX"
+    refute_line --partial "Using cache"
+}
+
+@test "build: a failing RUN stops with its code, exit 1, and leaves no container" {
+    printf 'FROM busybox\nRUN echo before\nRUN exit 3\nRUN echo never\n' > "$CTX/Dockerfile"
+    run bocker build -t bad:1 "$CTX"
+    assert_failure 1
+    assert_line "bocker: The command '/bin/sh -c exit 3' returned a non-zero code: 3"
+    refute_line never
+    run bocker ps -aq
+    assert_output ""
+    run bocker images --format '.Repository + ":" + .Tag'
+    refute_line bad:1
+    run ls "$BOCKER_ROOT/images"
+    refute_output --partial ".build-"
+}
+
+@test "build: a parse error names its line, exit 125, nothing built" {
+    printf 'FROM busybox\nRUN true\nFROBNICATE x\n' > "$CTX/Dockerfile"
+    run bocker build "$CTX"
+    assert_failure 125
+    assert_output --partial "Dockerfile:3:"
+    refute_line --partial "Step 1"
+}
+
+@test "build: no COPY source may leave the context (.., a symlink out)" {
+    printf 'FROM busybox\nCOPY ../outside /x\n' > "$CTX/Dockerfile"
+    run bocker build "$CTX"
+    assert_failure
+    assert_output --partial "forbidden path outside the build context: ../outside"
+    ln -s /etc/passwd "$CTX/link"
+    printf 'FROM busybox\nCOPY link /x\n' > "$CTX/Dockerfile"
+    run bocker build "$CTX"
+    assert_failure
+    assert_output --partial "forbidden path outside the build context: link"
+}
+
+@test "build -: the Dockerfile from stdin, no context; -q prints only the id; --iidfile" {
+    run bash -c "printf 'FROM busybox\nLABEL a=b\nCMD [\"echo\", \"from-stdin\"]\n' | $BOCKER build -q --iidfile $CTX/id -t stdin:1 -"
+    assert_success
+    assert_output --regexp '^sha256:[0-9a-f]{64}$'
+    assert_equal "$(cat "$CTX/id")" "$output"
+    run bocker run --rm stdin:1
+    assert_output from-stdin
+    run bocker inspect --format '.[0].Config.Labels.a' stdin:1
+    assert_output b
+}
+
+@test "build: multi-stage, COPY --from a stage, --target, only the final stage tagged" {
+    cat > "$CTX/Dockerfile" <<'DF'
+FROM busybox AS make
+RUN mkdir /out && echo artefact > /out/file
+FROM busybox AS unused
+RUN echo should-not-run
+FROM scratch
+COPY --from=make /bin/busybox /bin/busybox
+COPY --from=make /out/ /data/
+CMD ["/bin/busybox", "cat", "/data/file"]
+DF
+    run bocker build -t multi:1 "$CTX"
+    assert_success
+    refute_line should-not-run
+    run bocker run --rm multi:1
+    assert_output artefact
+    run bocker build --target make -t multi:make "$CTX"
+    assert_success
+    assert_line "Step 1/2 : FROM busybox AS make"
+    run bocker run --rm multi:make cat /out/file
+    assert_output artefact
+}
+
+@test "build: ADD extracts a local tar; .dockerignore keeps files out; COPY --chown/--chmod" {
+    mkdir -p "$CTX/src/sub" && echo inner > "$CTX/src/sub/f" && echo secret > "$CTX/src/secret.key"
+    tar -C "$CTX/src" -cf "$CTX/t.tar" sub
+    printf 'src/*.key\n' > "$CTX/.dockerignore"
+    cat > "$CTX/Dockerfile" <<'DF'
+FROM busybox
+ADD t.tar /x/
+COPY --chown=nobody:nogroup --chmod=0640 src /s
+CMD ["sh", "-c", "cat /x/sub/f; ls /s; stat -c '%U %a' /s/sub/f"]
+DF
+    run bocker build -t add:1 "$CTX"
+    assert_success
+    run bocker run --rm add:1
+    assert_output "$(printf 'inner\nsub\nnobody 640')"
+}
