@@ -155,3 +155,46 @@ DF
     run bocker run --rm add:1
     assert_output "$(printf 'inner\nsub\nnobody 640')"
 }
+
+@test "build: heredocs for RUN and COPY; a cache mount keeps its files across builds, not in the image" {
+    cat > "$CTX/Dockerfile" <<'DF'
+FROM busybox
+COPY <<EOF /etc/motd
+hello from a heredoc
+EOF
+RUN <<EOF
+echo line1 > /h
+echo line2 >> /h
+EOF
+RUN --mount=type=cache,target=/cache ls /cache; date +%N > /cache/stamp; echo "seen $(ls /cache)"
+DF
+    run bocker build -t here:1 "$CTX"
+    assert_success
+    assert_line "seen stamp"
+    run bocker run --rm here:1 sh -c 'cat /etc/motd /h; ls -A /cache'
+    assert_output "$(printf 'hello from a heredoc\nline1\nline2')"
+    run bocker build --no-cache "$CTX"
+    assert_success
+    assert_line stamp
+}
+
+@test "build: ENTRYPOINT, USER, EXPOSE, VOLUME, STOPSIGNAL, LABEL, --label, --build-arg in the config" {
+    cat > "$CTX/Dockerfile" <<'DF'
+ARG BASE=busybox
+FROM $BASE
+ARG VERSION=1
+LABEL version=$VERSION
+EXPOSE 8080
+VOLUME /data
+STOPSIGNAL SIGINT
+USER nobody
+ENTRYPOINT ["echo", "entry"]
+CMD ["arg"]
+DF
+    run bocker build --build-arg VERSION=7 --label extra=yes -t conf:1 "$CTX"
+    assert_success
+    run bocker inspect --format '.[0].Config | [.User, (.ExposedPorts|keys[0]), (.Volumes|keys[0]), .StopSignal, .Labels.version, .Labels.extra] | join(",")' conf:1
+    assert_output "nobody,8080/tcp,/data,SIGINT,7,yes"
+    run bocker run --rm conf:1
+    assert_output "entry arg"
+}

@@ -212,13 +212,15 @@ class Builder:
         argv = _run_argv(state.config.get("config", {}), ins)
         args = {k: v for k, v in scope.args.items() if k not in scope.env}
         network = ins.flag("network") or self.opts.network
-        key = cache.key(state.key, f"RUN {argv} {sorted(args.items())} {network}")
+        key = cache.key(state.key, f"RUN {argv} {sorted(args.items())} {network} {_mounts(ins)}")
         if self._cached(state, key):
             return
         conf = state.config.get("config", {})
         env = list(conf.get("Env") or []) + [f"{k}={v}" for k, v in sorted(args.items())]
+        volumes, tmpfs = self._run_mounts(ins)
         opts = containers.RunOptions(command=argv, entrypoint="", env=env, user=conf.get("User") or None,
-                                     workdir=conf.get("WorkingDir") or None, network=network)
+                                     workdir=conf.get("WorkingDir") or None, network=network,
+                                     volumes=volumes, tmpfs=tmpfs)
         source = self._run_source(state)
         try:
             rec = containers.create(self.cfg, source, opts)
@@ -236,8 +238,49 @@ class Builder:
                           else "") + (" ".join(argv) if not ins.json_form else _shown(argv, True))
             self._commit(state, containers.cdir(self.cfg, rec["Id"], "rootfs"), key, created_by, move=False)
         finally:
-            containers.remove_record(self.cfg, containers.load(self.cfg, rec["Id"]), force=True)
+            # volumes too: the anonymous ones of the image's VOLUMEs were the step's own
+            containers.remove_record(self.cfg, containers.load(self.cfg, rec["Id"]), force=True, volumes=True)
             self.say(f" ---> Removed intermediate container {rec['Id'][:12]}")
+
+    def _run_mounts(self, ins):
+        """RUN --mount: (-v specs, --tmpfs specs). A cache mount is a subvolume per id, kept across
+        builds and never part of the image; a bind mount shows a stage's or an image's files, read-only
+        unless rw."""
+        volumes, tmpfs = [], []
+        for m in _mounts(ins):
+            kind, target = m.get("type", "bind"), m.get("target") or m.get("dst") or m.get("destination")
+            if not target:
+                raise BockerError(f"Dockerfile:{ins.line}: RUN --mount needs a target")
+            if kind == "cache":
+                volumes.append(f"{self._cache_mount(m.get('id') or target)}:{target}")
+            elif kind == "tmpfs":
+                tmpfs.append(target)
+            elif kind == "bind":
+                root = self._from_root(m.get("from")) if m.get("from") else self.ctx.root
+                if root is None:
+                    raise BockerError(f"Dockerfile:{ins.line}: RUN --mount=type=bind: no build context")
+                src = ctxmod.resolve_in(root, m.get("source") or m.get("src") or "/")
+                rw = m.get("rw") in ("", "true") or m.get("readwrite") in ("", "true")
+                volumes.append(f"{src}:{target}" + ("" if rw else ":ro"))
+            else:
+                raise BockerError(f"Dockerfile:{ins.line}: RUN --mount type {kind} is not supported")
+        return volumes, tmpfs
+
+    def _cache_mount(self, cache_id):
+        import hashlib
+        path = self.cfg.path("build-mounts", hashlib.sha256(cache_id.encode()).hexdigest()[:32])
+        if not os.path.exists(path):
+            shell.do(f"mkdir -p {self.cfg.path('build-mounts')}", os.makedirs, self.cfg.path("build-mounts"),
+                     exist_ok=True)
+            store.create_subvolume(path)
+        return path
+
+    def _from_root(self, ref):
+        """The files of a stage built earlier in this build, or of a local image."""
+        stage = self.df.stage(ref)
+        if stage is not None and stage.index in self.done:
+            return images.rootfs(self.cfg, self.done[stage.index].image)
+        return images.rootfs(self.cfg, images.resolve(self.cfg, ref))
 
     def _run_source(self, state):
         """The image a RUN container starts from: the last image, or, for FROM scratch, the empty one."""
@@ -289,12 +332,7 @@ class Builder:
         """The COPY/ADD sources: from the context (ignore rules, no escape), a stage, an image, a heredoc."""
         heredocs = {h.name: h for h in ins.heredocs}
         out = []
-        frm = ins.flag("from")
-        root = None
-        if frm:
-            stage = self.df.stage(frm)
-            root = images.rootfs(self.cfg, self.done[stage.index].image if stage is not None and
-                                 stage.index in self.done else images.resolve(self.cfg, frm))
+        root = self._from_root(ins.flag("from")) if ins.flag("from") else None
         for src in srcs:
             if src.startswith("<<") and src.lstrip("<-").strip("\"'") in heredocs:
                 out.append(self.ctx.heredoc(heredocs[src.lstrip("<-").strip("\"'")]))
