@@ -198,3 +198,14 @@ DF
     run bocker run --rm conf:1
     assert_output "entry arg"
 }
+
+@test "build: the steps' images are intermediate: not listed by images, kept by image prune" {
+    printf 'FROM busybox\nRUN echo a > /a\nRUN echo b > /b\n' > "$CTX/Dockerfile"
+    bocker build -q -t inter:1 "$CTX" >/dev/null
+    parent=$(bocker inspect --format '.[0].Parent' inter:1)
+    run bocker images -q --no-trunc
+    refute_line --partial "$parent"
+    bocker image prune >/dev/null
+    run bocker build "$CTX"
+    assert_equal "$(grep -c -- '---> Using cache' <<<"$output")" 2
+}

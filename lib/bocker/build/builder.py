@@ -322,7 +322,7 @@ class Builder:
                 shell.do(f"cp -a {shell.quote(s.path)} {shell.quote(work + dest_abs)}", ctxmod.copy_in, work, s,
                          dest_abs, into_dir, owner, mode, extract=ins.cmd == "ADD")
             _mkdir_in(work, conf.get("WorkingDir") or "/")
-            where = f"{'dir' if into_dir else 'file'}:{digest}"
+            where = f"{'dir' if any(s.is_dir for s in sources) or len(sources) > 1 else 'file'}:{digest}"
             self._commit(state, work, key, f"/bin/sh -c #(nop) {ins.cmd} {where} in {dest}", move=True)
         except BaseException:
             _discard(work)
