@@ -69,23 +69,49 @@ def apply(config, change):
         raise BockerError(f"{ins.cmd if ins else repr(change)} is not a valid change command")
     parser.check(ins)
     args = ins.args
-    if ins.cmd in ("CMD", "ENTRYPOINT"):
-        if not ins.json_form and args[0].startswith("["):
-            # a Dockerfile would run it as a shell command; on a -c line it is a mistyped array
-            raise BockerError(f"invalid JSON in change: {change}")
-        config["Cmd" if ins.cmd == "CMD" else "Entrypoint"] = args if ins.json_form else ["/bin/sh", "-c", args[0]]
-    elif ins.cmd in ("ENV", "LABEL"):
-        for word in args:       # `k=v`, `k="v 2"`, `"k=v 2"`; the legacy `ENV k v` comes as one `k=v`
-            key, _, value = parser.expand(word, None).partition("=")
-            if ins.cmd == "ENV":
+    if ins.cmd in ("CMD", "ENTRYPOINT") and not ins.json_form and args[0].startswith("["):
+        # a Dockerfile would run it as a shell command; on a -c line it is a mistyped array
+        raise BockerError(f"invalid JSON in change: {change}")
+    if ins.cmd in ("ENV", "LABEL"):     # `k=v`, `k="v 2"`, `"k=v 2"`: quotes removed, `$` kept
+        args = [parser.expand(word, None) for word in args]
+    apply_words(config, ins.cmd, args, ins.json_form)
+
+
+def apply_words(config, cmd, args, json_form=False):
+    """Apply one instruction whose words are final (quotes removed; the builder has substituted
+    its variables): the `commit -c` changes plus the build-only VOLUME, STOPSIGNAL, SHELL,
+    MAINTAINER (returned as the author), ONBUILD and HEALTHCHECK (its words as parsed)."""
+    if cmd in ("CMD", "ENTRYPOINT"):
+        shell_form = list(config.get("Shell") or ["/bin/sh", "-c"]) + [args[0]] if not json_form else None
+        config["Cmd" if cmd == "CMD" else "Entrypoint"] = args if json_form else shell_form
+    elif cmd in ("ENV", "LABEL"):
+        for word in args:       # the legacy `ENV k v` comes as one `k=v`
+            key, _, value = word.partition("=")
+            if cmd == "ENV":
                 config["Env"] = [e for e in config.get("Env") or [] if e.partition("=")[0] != key] + \
                     [f"{key}={value}"]
             else:
                 config.setdefault("Labels", {})[key] = value
-    elif ins.cmd == "WORKDIR":
-        config["WorkingDir"] = args[0]
-    elif ins.cmd == "USER":
+    elif cmd == "WORKDIR":      # relative to the one before, as Docker's builder resolves it
+        import posixpath
+        config["WorkingDir"] = posixpath.normpath(posixpath.join("/", config.get("WorkingDir") or "/", args[0]))
+    elif cmd == "USER":
         config["User"] = args[0]
-    else:
+    elif cmd == "EXPOSE":
         for port in args:
             config.setdefault("ExposedPorts", {})[port if "/" in port else port + "/tcp"] = {}
+    elif cmd == "VOLUME":
+        for path in args:
+            config.setdefault("Volumes", {})[path] = {}
+    elif cmd == "STOPSIGNAL":
+        config["StopSignal"] = args[0]
+    elif cmd == "SHELL":
+        config["Shell"] = list(args)
+    elif cmd == "ONBUILD":
+        config["OnBuild"] = list(config.get("OnBuild") or []) + [args[0]]
+    elif cmd == "HEALTHCHECK":
+        config["Healthcheck"] = {"Test": ["NONE"]} if args[0].upper() == "NONE" else \
+            {"Test": ["CMD"] + list(args[1:]) if json_form else ["CMD-SHELL", " ".join(args[1:])]}
+    elif cmd == "MAINTAINER":
+        return args[0]
+    return None

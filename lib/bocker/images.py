@@ -193,11 +193,24 @@ def size(cfg, image_id):
     return m["size"]
 
 
-def listing(cfg):
-    """One dict per (image, tag), newest first, with docker's `images` fields."""
+def intermediate(cfg, repos=None):
+    """Untagged images that are another image's parent (a build's steps, its cache): as Docker,
+    `images` does not list them and `image prune` keeps them (they are not dangling)."""
+    repos = repositories(cfg) if repos is None else repos
+    ids = all_ids(cfg)
+    parents = {meta(cfg, i).get("parent") for i in ids}
+    return {i for i in ids if i in parents and not tags_of(cfg, i, repos)}
+
+
+def listing(cfg, all_=False):
+    """One dict per (image, tag), newest first, with docker's `images` fields (intermediate
+    images too with all_)."""
     repos = repositories(cfg)
     rows = []
+    hidden = set() if all_ else intermediate(cfg, repos)
     for image_id in all_ids(cfg):
+        if image_id in hidden:
+            continue
         c = config(cfg, image_id)
         digests = {d.split("@")[0]: d.split("@")[1] for d in meta(cfg, image_id).get("repo_digests") or []}
         tags = tags_of(cfg, image_id, repos) or ["<none>:<none>"]
@@ -253,7 +266,7 @@ def inspect(cfg, image_id):
 def prune(cfg, records, all_=False):
     """Remove images no container (of `records`) uses: untagged ones (dangling), or all with all_."""
     repos = repositories(cfg)
-    used = {rec.get("Image") for rec in records}
+    used = {rec.get("Image") for rec in records} | (set() if all_ else intermediate(cfg, repos))
     out = []
     for image_id in all_ids(cfg):
         if image_id in used or (tags_of(cfg, image_id, repos) and not all_):

@@ -29,6 +29,7 @@ INDEX = {
     "pull": "registry", "push": "registry", "login": "registry", "logout": "registry",
     "save": "images", "load": "images", "export": "containers", "import": "images",
     "history": "images", "search": "registry",
+    "build": "build",
 }
 
 

@@ -94,7 +94,7 @@ def cmd_system_prune(cfg, a):
 def cmd_system_df(cfg, a):
     """Disk usage: images, containers, volumes (apparent sizes; btrfs shares blocks)."""
     from .. import containers, fmt, images, volumes
-    imgs = images.listing(cfg)
+    imgs = images.listing(cfg, all_=True)
     ids = {r["Id"]: r["Size"] for r in imgs}
     recs = containers.all_records(cfg)
     used = {r["Image"] for r in recs}
