@@ -30,11 +30,13 @@ def cmd_setup(cfg, a):
 @verb("teardown", arg("--store", action="store_true", help="also unmount the loop-file store"),
       store=False)
 def cmd_teardown(cfg, a):
-    """Remove bocker's bridge and iptables chains (and, with --store, unmount the store).
+    """Remove bocker's bridges, iptables chains and DNS servers (and, with --store, unmount the store).
 
     Only bocker's own chains and bridge are touched; no host rule is flushed."""
     from .. import cgroups, network, store
-    from ..network import bridge
+    from ..network import bridge, user
+    if os.path.isdir(cfg.root):  # the store may be unmounted: no user networks are known then
+        user.teardown_all(cfg)
     bridge.teardown(network.get(cfg))
     cgroups.delete_parent(cfg)
     if a.store:

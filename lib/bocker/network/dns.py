@@ -6,7 +6,7 @@ link that the image (or an earlier run) planted there, onto a host file.
 """
 import os
 
-from .. import shell
+from .. import shell, store
 
 ETC_FILES = ("hosts", "hostname", "resolv.conf")
 
@@ -53,3 +53,69 @@ def write_etc(directory, hostname, ip, mode):
     for name in ETC_FILES:
         shell.write_file(os.path.join(directory, name), contents[name])
     return [f"{os.path.join(directory, name)}:/etc/{name}:rw" for name in ETC_FILES]
+
+
+# --- a user network's DNS server ------------------------------------------------------------
+# dnsmasq, one per network (Debian's dnsmasq-base): it answers on the gateway address only, from
+# a hosts file bocker rewrites (then SIGHUP), and knows no upstream server, so that no query
+# ever leaves the host. aardvark-dns would need its own config format; dnsmasq's few flags read
+# in a trace as what they do.
+
+def _paths(net):
+    return os.path.join(net.directory, "hosts"), os.path.join(net.directory, "dnsmasq.pid")
+
+
+def server_pid(net):
+    """The network's dnsmasq, if the pid file names a live dnsmasq started for this network."""
+    pid_file = _paths(net)[1]
+    try:
+        with open(pid_file) as f:
+            pid = int(f.read().strip() or 0)
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            argv = f.read().split(b"\0")
+    except (FileNotFoundError, ValueError, ProcessLookupError):
+        return None
+    return pid if f"--pid-file={pid_file}".encode() in argv else None  # not a recycled pid
+
+
+def start(net):
+    """Start the network's dnsmasq unless it runs; it daemonizes itself and writes its pid file."""
+    hosts, pid_file = _paths(net)
+    if server_pid(net):
+        return
+    if not os.path.isdir(net.directory):
+        shell.do(f"mkdir -p {shell.quote(net.directory)}", os.makedirs, net.directory, exist_ok=True)
+    if shell.dry_run or not os.path.exists(hosts):
+        shell.write_file(hosts, "")
+    shell.run(["dnsmasq", "--conf-file=/dev/null", "--no-resolv", "--no-hosts",
+               f"--addn-hosts={hosts}", f"--listen-address={net.gateway}", "--bind-interfaces",
+               f"--pid-file={pid_file}",
+               # it re-reads the hosts file on SIGHUP, from the store, which may be root's only
+               "--user=root", "--log-facility=/dev/null"])
+
+
+def stop(net):
+    """Stop the network's dnsmasq, by the pid in its pid file."""
+    pid = server_pid(net)
+    if pid:
+        shell.run(["kill", str(pid)], check=False)
+        _wait_gone(pid)
+    store.unlink(_paths(net)[1])
+
+
+def _wait_gone(pid):
+    """Until the process is gone: the next one binds the same address and port."""
+    import time
+    for _ in range(200):
+        if shell.dry_run or not os.path.exists(f"/proc/{pid}"):
+            return
+        time.sleep(0.01)
+
+
+def write_hosts(net, names):
+    """The server's hosts file from {ip: [name, ...]}, then SIGHUP: it re-reads it."""
+    hosts = _paths(net)[0]
+    shell.write_file(hosts, "".join(f"{ip}\t{' '.join(n)}\n" for ip, n in sorted(names.items())))
+    pid = server_pid(net)
+    if pid:
+        shell.run(["kill", "-HUP", str(pid)], check=False)
