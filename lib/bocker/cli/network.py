@@ -101,17 +101,18 @@ def cmd_network_prune(cfg, a):
         print(name)
 
 
-@verb("_lease", arg("container"))
+@verb("_lease", arg("--network", default="bridge"), arg("--ip"),
+      arg("--dns-name", action="append", default=[]), arg("container"))
 def cmd_lease(cfg, a):
     """(internal) Lease an address for a container: dry-run scripts call this."""
     from .. import network
     from ..network import ipam
-    print(ipam.lease(network.get(cfg), a.container))
+    print(ipam.lease(network.get(cfg, a.network), a.container, a.ip, a.dns_name))
 
 
-@verb("_release", arg("container"))
+@verb("_release", arg("--network", default="bridge"), arg("container"))
 def cmd_release(cfg, a):
     """(internal) Give back a container's address: dry-run scripts call this."""
     from .. import network
     from ..network import ipam
-    ipam.release(network.get(cfg), a.container)
+    ipam.release(network.get(cfg, a.network), a.container)

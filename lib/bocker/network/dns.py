@@ -11,21 +11,24 @@ from .. import shell, store
 ETC_FILES = ("hosts", "hostname", "resolv.conf")
 
 
-def resolv_conf():
-    """The host's resolv.conf without loopback resolvers (unreachable from a netns)."""
-    lines, servers = [], 0
+def resolv_conf(servers=None):
+    """The host's resolv.conf without loopback resolvers (unreachable from a netns); or, given
+    `servers` (a user network's gateway), those only, with the host's search and options lines."""
+    lines, found = [], 0
     try:
         with open("/etc/resolv.conf") as f:
             for line in f:
                 words = line.split()
                 if words[:1] == ["nameserver"]:
-                    if len(words) < 2 or words[1].startswith("127.") or words[1] == "::1":
+                    if servers or len(words) < 2 or words[1].startswith("127.") or words[1] == "::1":
                         continue
-                    servers += 1
+                    found += 1
                 lines.append(line.rstrip("\n"))
     except FileNotFoundError:
         pass
-    if not servers:
+    if servers:
+        lines += [f"nameserver {s}" for s in servers]
+    elif not found:
         lines += ["nameserver 8.8.8.8", "nameserver 8.8.4.4"]
     return "\n".join(lines) + "\n"
 
@@ -39,9 +42,10 @@ def hosts_file(hostname, ip):
     return text
 
 
-def write_etc(directory, hostname, ip, mode):
+def write_etc(directory, hostname, ip, mode, servers=None):
     """Write the three files into `directory` (bocker's, out of the container's reach); returns
-    the init's bind mounts for them, SOURCE:/etc/FILE:rw."""
+    the init's bind mounts for them, SOURCE:/etc/FILE:rw. `servers`: resolv.conf's nameservers
+    (a user network's DNS server), instead of the host's."""
     if mode == "host":
         import socket
         hostname = socket.gethostname()
@@ -49,7 +53,7 @@ def write_etc(directory, hostname, ip, mode):
             hosts = f.read()
     else:
         hosts = hosts_file(hostname, ip)
-    contents = {"hosts": hosts, "hostname": hostname + "\n", "resolv.conf": resolv_conf()}
+    contents = {"hosts": hosts, "hostname": hostname + "\n", "resolv.conf": resolv_conf(servers)}
     for name in ETC_FILES:
         shell.write_file(os.path.join(directory, name), contents[name])
     return [f"{os.path.join(directory, name)}:/etc/{name}:rw" for name in ETC_FILES]
@@ -58,7 +62,8 @@ def write_etc(directory, hostname, ip, mode):
 # --- a user network's DNS server ------------------------------------------------------------
 # dnsmasq, one per network (Debian's dnsmasq-base): it answers on the gateway address only, from
 # a hosts file bocker rewrites (then SIGHUP), and knows no upstream server, so that no query
-# ever leaves the host. aardvark-dns would need its own config format; dnsmasq's few flags read
+# ever leaves the host: --local=/#/ says every domain is answered here (NXDOMAIN, or no AAAA
+# for a container's name) rather than REFUSED, which resolvers take as "try elsewhere". aardvark-dns would need its own config format; dnsmasq's few flags read
 # in a trace as what they do.
 
 def _paths(net):
@@ -79,15 +84,18 @@ def server_pid(net):
 
 
 def start(net):
-    """Start the network's dnsmasq unless it runs; it daemonizes itself and writes its pid file."""
+    """Start the network's dnsmasq unless it runs; it daemonizes itself and writes its pid file.
+    Under a lock: the first containers started in parallel all find it missing."""
+    with store.lock(os.path.join(net.directory, "dnsmasq.lock")):
+        if not server_pid(net):
+            _start(net)
+
+
+def _start(net):
     hosts, pid_file = _paths(net)
-    if server_pid(net):
-        return
-    if not os.path.isdir(net.directory):
-        shell.do(f"mkdir -p {shell.quote(net.directory)}", os.makedirs, net.directory, exist_ok=True)
     if shell.dry_run or not os.path.exists(hosts):
         shell.write_file(hosts, "")
-    shell.run(["dnsmasq", "--conf-file=/dev/null", "--no-resolv", "--no-hosts",
+    shell.run(["dnsmasq", "--conf-file=/dev/null", "--no-resolv", "--no-hosts", "--local=/#/",
                f"--addn-hosts={hosts}", f"--listen-address={net.gateway}", "--bind-interfaces",
                f"--pid-file={pid_file}",
                # it re-reads the hosts file on SIGHUP, from the store, which may be root's only

@@ -28,6 +28,8 @@ def create(cfg, name, subnet=None, gateway=None, labels=None, internal=False):
                "allocations": {}}
         store.write_json(_record_path(cfg, name), rec)
     net = _from_record(cfg, rec)
+    # the DNS server's files (hosts, pid file) beside the record
+    shell.do(f"mkdir -p {shell.quote(net.directory)}", os.makedirs, net.directory, exist_ok=True)
     try:
         bring_up(net)
     except BaseException:
