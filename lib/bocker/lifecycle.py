@@ -29,7 +29,7 @@ def start(cfg, rec, stdin=None, stdout=None, stderr=None, detach=False):
             undo.append(handle.abort)
         if net.driver == "bridge":
             with shell.step("veth", "veth pair: one end on the bridge, eth0 made inside the netns"):
-                bridge.attach(net, rec["Id"], handle.pid)
+                bridge.attach(net, rec["Id"], handle.pid, rec["NetworkSettings"]["IPAddress"])
         if not shell.dry_run:  # a dry-run script leaves the record as created
             _record_running(cfg, rec, handle, detach)
         runtime.trace_init(handle.argv)

@@ -167,3 +167,18 @@ web() {
     assert_output ''
     bk_assert_clean
 }
+
+@test "eth0's MAC comes from its address: a replaced service at the same address answers at once" {
+    ip=10.246.$BK_THIRD.60
+    web pa --network t-a --ip "$ip"
+    run bocker exec pa cat /sys/class/net/eth0/address
+    assert_output "$(printf '02:42:%02x:%02x:%02x:%02x' 10 246 "$BK_THIRD" 60)"
+    wait_for curl -fsS -m 2 "http://$ip:8000/"
+    run curl -fsS -m 2 "http://$ip:8000/"
+    assert_output hello-pa
+    bocker rm -f pa
+    web pb --network t-a --ip "$ip"
+    wait_for curl -fsS -m 1 "http://$ip:8000/"
+    run curl -fsS -m 3 "http://$ip:8000/"
+    assert_output hello-pb
+}
