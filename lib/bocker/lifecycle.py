@@ -51,16 +51,29 @@ def _join_network(cfg, rec, net, undo):
         _check_ports_free(cfg, rec)
         ports.publish(net, bindings, ip)
         undo.append(lambda: ports.unpublish(net, bindings, ip))
-    # a user network's containers ask its DNS server (on the gateway); others the host's
-    servers = [str(net.gateway)] if net.user else None
-    etc = dns.write_etc(containers.cdir(cfg, cid), rec["Config"]["Hostname"], ip, rec["HostConfig"]["NetworkMode"],
-                        servers)
+    # --dns, or a user network's DNS server (on the gateway), or else the host's
+    hc = rec["HostConfig"]
+    servers = hc.get("Dns") or ([str(net.gateway)] if net.user else None)
+    etc = dns.write_etc(containers.cdir(cfg, cid), rec["Config"]["Hostname"], ip, hc["NetworkMode"], servers,
+                        hc.get("DnsSearch") or (), _extra_hosts(hc, net))
     remap = userns.base_of(rec)
     if remap:  # the container's root may then write them, as its own files
         for spec in etc:
             path = spec.split(":")[0]
             shell.do(f"chown {remap[0]}:{remap[0]} {path}", os.chown, path, remap[0], remap[0])
     return etc
+
+
+def _extra_hosts(hc, net):
+    """--add-host as (name, address); host-gateway is the host as the container reaches it, its
+    bridge's address (none on --network none; with host the host is 127.0.0.1's anyway)."""
+    out = []
+    for item in hc.get("ExtraHosts") or []:
+        name, _, addr = item.partition(":")
+        if addr == "host-gateway":
+            addr = str(net.gateway) if net.gateway else "127.0.0.1"
+        out.append((name, addr))
+    return out
 
 
 def _lease(cfg, rec, net, undo):

@@ -182,3 +182,20 @@ web() {
     run curl -fsS -m 3 "http://$ip:8000/"
     assert_output hello-pb
 }
+
+@test "--dns, --dns-search and --add-host (host-gateway too) in resolv.conf and hosts; bad ones: 125" {
+    run bocker run --rm --network t-a --dns 10.246.$BK_THIRD.53 --dns-search corp.example \
+        --add-host db2:10.246.$BK_THIRD.9 --add-host gw:host-gateway busybox sh -c 'cat /etc/resolv.conf /etc/hosts'
+    assert_success
+    assert_line "nameserver 10.246.$BK_THIRD.53"
+    refute_line "nameserver $A_GW"
+    assert_line "search corp.example"
+    assert_line --regexp "^10\.246\.$BK_THIRD\.9[[:space:]]+db2\$"
+    assert_line --regexp "^${A_GW//./\\.}[[:space:]]+gw\$"
+    run bocker run --rm --add-host gw:host-gateway busybox cat /etc/hosts
+    assert_line --regexp "^${BK_GATEWAY//./\\.}[[:space:]]+gw\$"
+    for bad in "--dns nonsense" "--add-host nocolon" "--add-host x:1.2.3"; do
+        run --separate-stderr bocker run --rm $bad busybox true
+        assert_failure 125
+    done
+}

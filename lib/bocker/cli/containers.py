@@ -54,6 +54,10 @@ RUN_ARGS = (
     arg("--network-alias", action="append", default=[], metavar="ALIAS",
         help="another name for the container on its user network's DNS"),
     arg("--ip", help="the container's address (user networks only)"),
+    arg("--dns", action="append", default=[], metavar="IP", help="a nameserver for resolv.conf"),
+    arg("--dns-search", action="append", default=[], metavar="DOMAIN", help="a search domain for resolv.conf"),
+    arg("--add-host", action="append", default=[], metavar="NAME:IP",
+        help="a line of /etc/hosts (IP may be host-gateway: the network's gateway)"),
     arg("image", help="image name[:tag] or id"),
     arg("command", nargs="...", help="command and arguments (default: the image's CMD)"),
 )
@@ -86,7 +90,7 @@ def _log_max_size(options):
 def _run_options(a):
     from .. import cgroups, containers
     from ..network import ports
-    from ..network import NAME_RE
+    from ..network import NAME_RE, dns
     if not NAME_RE.match(a.network):
         raise BockerError(f"network {a.network} not found: invalid network name")
     if a.publish and a.network in ("none", "host"):
@@ -96,6 +100,7 @@ def _run_options(a):
     return containers.RunOptions(
         name=a.name, env=a.env, workdir=a.workdir, user=a.user, rm=a.rm, hostname=a.hostname,
         entrypoint=a.entrypoint, network=a.network, aliases=a.network_alias, ip=a.ip,
+        dns=dns.check_options(a.dns, a.dns_search, a.add_host),
         memory=cgroups.parse_memory(a.memory) if a.memory else 0,
         cpus=cgroups.parse_cpus(a.cpus) if a.cpus else 0,
         pids_limit=a.pids_limit if a.pids_limit and a.pids_limit > 0 else 0,

@@ -6,14 +6,32 @@ link that the image (or an earlier run) planted there, onto a host file.
 """
 import os
 
-from .. import shell, store
+from .. import BockerError, shell, store
 
 ETC_FILES = ("hosts", "hostname", "resolv.conf")
 
 
-def resolv_conf(servers=None):
+def check_options(servers, search, extra_hosts):
+    """--dns, --dns-search, --add-host checked -> HostConfig's Dns, DnsSearch, ExtraHosts."""
+    import ipaddress
+    try:
+        for ip in servers:
+            ipaddress.ip_address(ip)
+        for item in extra_hosts:
+            name, sep, ip = item.partition(":")
+            if not (name and sep):
+                raise ValueError(item)
+            if ip != "host-gateway":
+                ipaddress.ip_address(ip)
+    except ValueError as e:
+        raise BockerError(f"invalid address in --dns or --add-host: {e}")
+    return {"Dns": list(servers), "DnsSearch": list(search), "ExtraHosts": list(extra_hosts)}
+
+
+def resolv_conf(servers=None, search=()):
     """The host's resolv.conf without loopback resolvers (unreachable from a netns); or, given
-    `servers` (a user network's gateway), those only, with the host's search and options lines."""
+    `servers` (a user network's gateway, --dns), those only, with the host's search and options
+    lines; `search` (--dns-search) replaces the host's search line."""
     lines, found = [], 0
     try:
         with open("/etc/resolv.conf") as f:
@@ -23,9 +41,13 @@ def resolv_conf(servers=None):
                     if servers or len(words) < 2 or words[1].startswith("127.") or words[1] == "::1":
                         continue
                     found += 1
+                if search and words[:1] in (["search"], ["domain"]):
+                    continue
                 lines.append(line.rstrip("\n"))
     except FileNotFoundError:
         pass
+    if search:
+        lines.append("search " + " ".join(search))
     if servers:
         lines += [f"nameserver {s}" for s in servers]
     elif not found:
@@ -33,27 +55,28 @@ def resolv_conf(servers=None):
     return "\n".join(lines) + "\n"
 
 
-def hosts_file(hostname, ip):
+def hosts_file(hostname, ip, extra=()):
     text = ("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
             "fe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\n"
             "ff02::2\tip6-allrouters\n")
     if ip:
         text += f"{ip}\t{hostname}\n"
-    return text
+    return text + "".join(f"{addr}\t{name}\n" for name, addr in extra)
 
 
-def write_etc(directory, hostname, ip, mode, servers=None):
+def write_etc(directory, hostname, ip, mode, servers=None, search=(), extra=()):
     """Write the three files into `directory` (bocker's, out of the container's reach); returns
     the init's bind mounts for them, SOURCE:/etc/FILE:rw. `servers`: resolv.conf's nameservers
-    (a user network's DNS server), instead of the host's."""
+    (a user network's DNS server, --dns) instead of the host's; `search`: --dns-search;
+    `extra`: (name, address) lines of /etc/hosts (--add-host)."""
     if mode == "host":
         import socket
         hostname = socket.gethostname()
         with open("/etc/hosts") as f:
             hosts = f.read()
     else:
-        hosts = hosts_file(hostname, ip)
-    contents = {"hosts": hosts, "hostname": hostname + "\n", "resolv.conf": resolv_conf(servers)}
+        hosts = hosts_file(hostname, ip, extra)
+    contents = {"hosts": hosts, "hostname": hostname + "\n", "resolv.conf": resolv_conf(servers, search)}
     for name in ETC_FILES:
         shell.write_file(os.path.join(directory, name), contents[name])
     return [f"{os.path.join(directory, name)}:/etc/{name}:rw" for name in ETC_FILES]
