@@ -199,3 +199,16 @@ web() {
         assert_failure 125
     done
 }
+
+@test "teardown is refused while a container runs (125); --force stops it first" {
+    bk_bg up --network t-a busybox sleep 30
+    run --separate-stderr bocker teardown
+    assert_failure 125
+    bk_assert_error_line 'running'
+    [ -e "/sys/class/net/$(net_bridge t-a)" ]
+    run bocker teardown --force
+    assert_success
+    run bocker inspect --format '.[0].State.Status' up
+    assert_output exited
+    [ ! -e "/sys/class/net/$(net_bridge t-a)" ]
+}
