@@ -4,7 +4,7 @@ PYTHON := /usr/bin/python3
 VENV := .venv
 APT_PACKAGES := btrfs-progs iptables iproute2 cgroup-tools util-linux busybox-static \
 	bats bats-assert bats-support python3-btrfsutil python3-venv jq \
-	docker-registry skopeo zstd pigz apache2-utils python3-jwt python3-seccomp tini
+	docker-registry skopeo zstd pigz apache2-utils python3-jwt python3-seccomp tini dnsmasq-base
 BOCKER := ./bocker.py
 
 .PHONY: deps demo test bench lint clean docs install

@@ -14,6 +14,10 @@ class Config:
         self.root = os.path.abspath(root or env.get("BOCKER_ROOT") or DEFAULT_ROOT)
         self.bridge = env.get("BOCKER_BRIDGE", "bocker0")
         self.subnet = env.get("BOCKER_SUBNET", "10.201.0.0/16")
+        # `network create` without --subnet takes a free /24 of this pool; its bridges are
+        # named PREFIX + the start of the network's id (tests use their own prefix to find theirs)
+        self.network_pool = env.get("BOCKER_NETWORK_POOL", "10.210.0.0/16")
+        self.network_prefix = env.get("BOCKER_NETWORK_PREFIX", "bk-")
         # cgroup parent directory name; tests use their own so they can remove it
         self.cgroup_parent = env.get("BOCKER_CGROUP_PARENT", "bocker")
         self.cgroup_root = env.get("BOCKER_CGROUP_ROOT", "/sys/fs/cgroup")

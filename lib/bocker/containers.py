@@ -137,7 +137,8 @@ def merge_env(env, items):
 class RunOptions:
     """What a new container is asked to be (`run` and `create` flags; the builder's RUN, next).
     A plain class: importing dataclasses would cost ~25 ms on every command."""
-    __slots__ = ("name", "env", "workdir", "user", "rm", "hostname", "entrypoint", "network", "memory", "cpus",
+    __slots__ = ("name", "env", "workdir", "user", "rm", "hostname", "entrypoint", "network", "aliases", "ip", "dns",
+                 "memory", "cpus",
                  "pids_limit", "labels", "volumes", "volumes_from", "tmpfs", "tty", "interactive", "ports",
                  "log_max_size", "command", "memory_swap", "memory_reservation", "cpu_shares", "cpuset_cpus",
                  "cpuset_mems", "security")
@@ -146,7 +147,9 @@ class RunOptions:
                  network="bridge", memory=0, cpus=0, pids_limit=0, labels=None, volumes=(), volumes_from=(),
                  tmpfs=(), tty=False, interactive=False, ports=(), log_max_size=None, command=(),
                  memory_swap=0, memory_reservation=0, cpu_shares=0, cpuset_cpus="", cpuset_mems="",
-                 security=None):
+                 security=None, aliases=(), ip=None, dns=None):
+        self.aliases, self.ip = list(aliases), ip  # --network-alias, --ip: the network's endpoint
+        self.dns = dict(dns or {})  # HostConfig's Dns, DnsSearch, ExtraHosts (--dns, --dns-search, --add-host)
         self.name, self.env, self.workdir, self.user, self.rm = name, list(env), workdir, user, rm
         self.hostname, self.entrypoint, self.network = hostname, entrypoint, network
         self.memory, self.cpus, self.pids_limit = memory, cpus, pids_limit  # bytes, CPUs, count; 0: none
@@ -200,8 +203,12 @@ def make_record(cfg, cid, name, image_id, ref, opts):
                        "CpuShares": opts.cpu_shares, "CpusetCpus": opts.cpuset_cpus, "CpusetMems": opts.cpuset_mems,
                        **_security_fields(opts.security),
                        "PortBindings": ports.to_record(opts.ports),
+                       "Dns": opts.dns.get("Dns") or [], "DnsSearch": opts.dns.get("DnsSearch") or [],
+                       "ExtraHosts": opts.dns.get("ExtraHosts") or None,
                        "LogConfig": {"Type": "bocker-file", "MaxSize": opts.log_max_size}},
-        "NetworkSettings": {"IPAddress": "", "Gateway": "", "IPPrefixLen": 0, "Ports": {}},
+        "NetworkSettings": {"IPAddress": "", "Gateway": "", "IPPrefixLen": 0, "Ports": {},
+                            "Networks": {opts.network: {"Aliases": opts.aliases or None,
+                                                        "IPAMConfig": {"IPv4Address": opts.ip} if opts.ip else None}}},
         "Mounts": [],
         "LogPath": cdir(cfg, cid, "container.log"),
         "GraphDriver": {"Name": "btrfs", "Data": {"Path": cdir(cfg, cid, "rootfs")}},
@@ -348,7 +355,7 @@ def release_network(cfg, rec):
     if net.driver != "bridge":
         return
     if shell.dry_run:
-        shell.script(bocker_line(cfg, "_release", rec["Id"]))
+        shell.script(bocker_line(cfg, "_release", "--network", net.name, rec["Id"]))
         return
     ip = rec["NetworkSettings"].get("IPAddress")
     if ip:

@@ -29,7 +29,7 @@ def start(cfg, rec, stdin=None, stdout=None, stderr=None, detach=False):
             undo.append(handle.abort)
         if net.driver == "bridge":
             with shell.step("veth", "veth pair: one end on the bridge, eth0 made inside the netns"):
-                bridge.attach(net, rec["Id"], handle.pid)
+                bridge.attach(net, rec["Id"], handle.pid, rec["NetworkSettings"]["IPAddress"])
         if not shell.dry_run:  # a dry-run script leaves the record as created
             _record_running(cfg, rec, handle, detach)
         runtime.trace_init(handle.argv)
@@ -42,29 +42,62 @@ def start(cfg, rec, stdin=None, stdout=None, stderr=None, detach=False):
 
 def _join_network(cfg, rec, net, undo):
     """An address from the network's IPAM, the published ports, and the rootfs's /etc files."""
-    from .network import bridge, dns, ipam, ports
+    from .network import dns, ports
     cid = rec["Id"]
     ip = None
     if net.driver == "bridge":
-        if not bridge.exists(net):  # first container: bridge and chains
-            bridge.setup(net)
-        ip = _script_lease(cfg, cid) if shell.dry_run else ipam.lease(net, cid)
-        undo.append(lambda: ipam.release(net, cid))
-        address = {"IPAddress": ip, "Gateway": str(net.gateway), "IPPrefixLen": net.subnet.prefixlen}
-        # docker's shape: the top-level fields (read by records older than Networks too)
-        # and one entry per network the container is on
-        rec["NetworkSettings"].update(address, Networks={net.name: dict(address, Aliases=None)})
+        ip = _lease(cfg, rec, net, undo)
         bindings = containers.published(rec)
         _check_ports_free(cfg, rec)
         ports.publish(net, bindings, ip)
         undo.append(lambda: ports.unpublish(net, bindings, ip))
-    etc = dns.write_etc(containers.cdir(cfg, cid), rec["Config"]["Hostname"], ip, rec["HostConfig"]["NetworkMode"])
+    # --dns, or a user network's DNS server (on the gateway), or else the host's
+    hc = rec["HostConfig"]
+    servers = hc.get("Dns") or ([str(net.gateway)] if net.user else None)
+    etc = dns.write_etc(containers.cdir(cfg, cid), rec["Config"]["Hostname"], ip, hc["NetworkMode"], servers,
+                        hc.get("DnsSearch") or (), _extra_hosts(hc, net))
     remap = userns.base_of(rec)
     if remap:  # the container's root may then write them, as its own files
         for spec in etc:
             path = spec.split(":")[0]
             shell.do(f"chown {remap[0]}:{remap[0]} {path}", os.chown, path, remap[0], remap[0])
     return etc
+
+
+def _extra_hosts(hc, net):
+    """--add-host as (name, address); host-gateway is the host as the container reaches it, its
+    bridge's address (none on --network none; with host the host is 127.0.0.1's anyway)."""
+    out = []
+    for item in hc.get("ExtraHosts") or []:
+        name, _, addr = item.partition(":")
+        if addr == "host-gateway":
+            addr = str(net.gateway) if net.gateway else "127.0.0.1"
+        out.append((name, addr))
+    return out
+
+
+def _lease(cfg, rec, net, undo):
+    """Bridge (and, on a user network, DNS server) up if need be, then the container's address,
+    recorded in Docker's shape; on a user network its name, aliases and short id go to DNS."""
+    from .network import bridge, dns, ipam, user
+    cid = rec["Id"]
+    endpoint = (rec["NetworkSettings"].get("Networks") or {}).get(net.name) or {}
+    wanted = (endpoint.get("IPAMConfig") or {}).get("IPv4Address")
+    if wanted and not net.user:
+        raise BockerError("user specified IP address is supported on user defined networks only")
+    if net.user and (not bridge.exists(net) or not dns.server_pid(net)):
+        user.bring_up(net)  # first container after a teardown
+    elif not bridge.exists(net):  # the default bridge's first container
+        bridge.setup(net)
+    names = [rec["Name"][1:], cid[:12], *(endpoint.get("Aliases") or [])]
+    ip = _script_lease(cfg, cid, net, wanted, names) if shell.dry_run else ipam.lease(net, cid, wanted, names)
+    undo.append(lambda: ipam.release(net, cid))
+    address = {"IPAddress": ip, "Gateway": str(net.gateway), "IPPrefixLen": net.subnet.prefixlen}
+    # docker's shape: the top-level fields (read by records older than Networks too)
+    # and one entry per network the container is on
+    rec["NetworkSettings"].update(address, Networks={net.name: dict(endpoint, **address,
+                                                                     Aliases=endpoint.get("Aliases"))})
+    return ip
 
 
 def _make_cgroup(cfg, rec, undo):
@@ -111,10 +144,12 @@ def _check_ports_free(cfg, rec):
                                       f"port is already allocated")
 
 
-def _script_lease(cfg, cid):
+def _script_lease(cfg, cid, net, wanted, names):
     """In a dry-run script, the address is leased when the script runs (IPAM is bocker's
     bookkeeping: a script that picked one now could collide with a later container)."""
-    shell.script(f"ip=$({containers.bocker_line(cfg, '_lease', cid)})")
+    args = ["_lease", "--network", net.name, *(["--ip", wanted] if wanted else [])]
+    args += [a for n in names for a in ("--dns-name", n)]
+    shell.script(f"ip=$({containers.bocker_line(cfg, *args, cid)})")
     return str(shell.Var("ip"))
 
 

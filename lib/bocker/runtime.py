@@ -43,7 +43,7 @@ def init_options(cfg, rec, rootfs, etc=()):
     if rec["HostConfig"]["NetworkMode"] != "host":
         opts += ["--hostname", conf["Hostname"], "--lo", "up"]
     net = rec["NetworkSettings"]
-    if rec["HostConfig"]["NetworkMode"] == "bridge" and net.get("IPAddress"):
+    if rec["HostConfig"]["NetworkMode"] not in ("host", "none") and net.get("IPAddress"):
         opts += ["--ip", f"{net['IPAddress']}/{net['IPPrefixLen']}", "--gateway", net["Gateway"]]
     for spec in etc:
         opts += ["--volume", spec]

@@ -66,6 +66,7 @@ bk_store_teardown() {
         "$BOCKER" teardown --store >/dev/null 2>&1
     )
     # safety nets, each only for this store's own objects
+    bk_remove_user_networks "$root"
     if [ -f "$tmp/bg.pids" ]; then
         while read -r pid; do
             kill -9 "$pid" 2>/dev/null
@@ -82,6 +83,25 @@ bk_store_teardown() {
     if ! mountpoint -q "$root"; then
         rm -rf "$tmp"
     fi
+    return 0
+}
+
+# The user networks of a store (their records name them): dnsmasq by its pid file, chains, bridge.
+bk_remove_user_networks() {
+    local root=$1 rec bridge pid dir
+    for rec in "$root"/networks/*.json; do
+        [ -f "$rec" ] && bridge=$(jq -r '.Options["com.docker.network.bridge.name"] // empty' "$rec") || continue
+        [ -n "$bridge" ] || continue
+        dir=${rec%.json}.d
+        pid=$(cat "$dir/dnsmasq.pid" 2>/dev/null)
+        if [ -n "$pid" ] && tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "--pid-file=$dir/dnsmasq.pid"; then
+            kill "$pid"
+        fi
+        bk_remove_chains "$bridge"
+        if ip link show "$bridge" >/dev/null 2>&1; then
+            ip link del "$bridge"
+        fi
+    done
     return 0
 }
 

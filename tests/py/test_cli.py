@@ -59,7 +59,9 @@ def test_run_options_convert_limits():
     assert (o.memory, o.cpus, o.pids_limit) == (64 << 20, 0.5, 20)
 
 
-@pytest.mark.parametrize("args", [["--network", "foo"], ["--memory", "lots"], ["--cpus", "0"]])
+# (whether a user network exists is checked against the store, by `run`)
+@pytest.mark.parametrize("args", [["--network", "foo/bar"], ["--ip", "10.1.1.1"], ["--memory", "lots"],
+                                  ["--cpus", "0"]])
 def test_run_options_reject_bad_values(args):
     with pytest.raises(BockerError):
         cli_containers._run_options(parse("run", *args, "busybox"))

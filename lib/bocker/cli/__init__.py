@@ -21,6 +21,8 @@ INDEX = {
     "restart": "containers", "kill": "containers", "wait": "containers", "pause": "containers",
     "unpause": "containers", "exec": "containers", "_exited": "containers",
     "_lease": "network", "_release": "network",
+    "network create": "network", "network ls": "network", "network inspect": "network",
+    "network rm": "network", "network prune": "network",
     "ps": "containers", "logs": "containers", "rm": "containers", "container prune": "containers",
     "image prune": "images",
     "volume create": "volumes", "volume ls": "volumes", "volume inspect": "volumes",

@@ -16,7 +16,7 @@ RUN_ARGS = (
     arg("--rm", action="store_true", help="remove the container when it exits"),
     arg("-h", "--hostname", help="container host name"),
     arg("--entrypoint", help="override the image's ENTRYPOINT"),
-    arg("--network", "--net", default="bridge", help="bridge (default), none or host"),
+    arg("--network", "--net", default="bridge", help="bridge (default), none, host or a user network"),
     arg("-m", "--memory", help="memory limit (e.g. 64m, 1g); exceeding it: OOM kill, exit 137"),
     arg("--cpus", help="CPU quota, in CPUs (e.g. 0.5)"),
     arg("--pids-limit", type=int, help="maximum number of processes"),
@@ -51,6 +51,13 @@ RUN_ARGS = (
     arg("--userns-remap", metavar="default",
         help="root inside is the `bocker` range of /etc/subuid (default: $BOCKER_USERNS_REMAP)"),
     arg("--userns", metavar="host", help="host: no remapping, whatever BOCKER_USERNS_REMAP says"),
+    arg("--network-alias", action="append", default=[], metavar="ALIAS",
+        help="another name for the container on its user network's DNS"),
+    arg("--ip", help="the container's address (user networks only)"),
+    arg("--dns", action="append", default=[], metavar="IP", help="a nameserver for resolv.conf"),
+    arg("--dns-search", action="append", default=[], metavar="DOMAIN", help="a search domain for resolv.conf"),
+    arg("--add-host", action="append", default=[], metavar="NAME:IP",
+        help="a line of /etc/hosts (IP may be host-gateway: the network's gateway)"),
     arg("image", help="image name[:tag] or id"),
     arg("command", nargs="...", help="command and arguments (default: the image's CMD)"),
 )
@@ -83,13 +90,17 @@ def _log_max_size(options):
 def _run_options(a):
     from .. import cgroups, containers
     from ..network import ports
-    if a.network not in ("bridge", "none", "host"):
-        raise BockerError(f"network {a.network} not found (bridge, none or host)")
-    if a.publish and a.network != "bridge":
-        raise BockerError("published ports need the bridge network")
+    from ..network import NAME_RE, dns
+    if not NAME_RE.match(a.network):
+        raise BockerError(f"network {a.network} not found: invalid network name")
+    if a.publish and a.network in ("none", "host"):
+        raise BockerError("published ports need a bridge network")
+    if (a.ip or a.network_alias) and a.network in ("bridge", "none", "host"):
+        raise BockerError("--ip and --network-alias are supported on user defined networks only")
     return containers.RunOptions(
         name=a.name, env=a.env, workdir=a.workdir, user=a.user, rm=a.rm, hostname=a.hostname,
-        entrypoint=a.entrypoint, network=a.network,
+        entrypoint=a.entrypoint, network=a.network, aliases=a.network_alias, ip=a.ip,
+        dns=dns.check_options(a.dns, a.dns_search, a.add_host),
         memory=cgroups.parse_memory(a.memory) if a.memory else 0,
         cpus=cgroups.parse_cpus(a.cpus) if a.cpus else 0,
         pids_limit=a.pids_limit if a.pids_limit and a.pids_limit > 0 else 0,
@@ -158,8 +169,9 @@ def cmd_run(cfg, a):
     create (snapshot of the image) + start (network, cgroup, namespaces, init) + wait.
     The exit code is the command's own; 125 for bocker errors, 126/127 when the command
     cannot be run or is not found."""
-    from .. import containers, lifecycle, shell
+    from .. import containers, lifecycle, network, shell
     opts = _run_options(a)
+    network.get(cfg, opts.network)  # it exists (before a record is made)
     _image_or_pull(cfg, a.image)
     rec = containers.create(cfg, a.image, opts)
     if a.detach:
@@ -185,8 +197,9 @@ def cmd_run(cfg, a):
 @verb("create", *[x for x in RUN_ARGS if x[0][:1] != ("-d",)])
 def cmd_create(cfg, a):
     """Create a container (snapshot and record) without starting it; prints its id."""
-    from .. import containers
+    from .. import containers, network
     opts = _run_options(a)
+    network.get(cfg, opts.network)  # it exists (before a record is made)
     _image_or_pull(cfg, a.image)
     print(containers.create(cfg, a.image, opts)["Id"])
 

@@ -28,17 +28,33 @@ def cmd_setup(cfg, a):
 
 
 @verb("teardown", arg("--store", action="store_true", help="also unmount the loop-file store"),
+      arg("-f", "--force", action="store_true", help="stop running containers first"),
       store=False)
 def cmd_teardown(cfg, a):
-    """Remove bocker's bridge and iptables chains (and, with --store, unmount the store).
+    """Remove bocker's bridges, iptables chains and DNS servers (and, with --store, unmount the store).
 
-    Only bocker's own chains and bridge are touched; no host rule is flushed."""
+    Only bocker's own chains and bridge are touched; no host rule is flushed. Refused while
+    containers run (they would be cut off yet shown Up): --force stops them first."""
     from .. import cgroups, network, store
-    from ..network import bridge
+    from ..network import bridge, user
+    if os.path.isdir(cfg.path("containers")):  # the store may be unmounted: nothing runs then
+        _stop_all(cfg, a.force)
+    if os.path.isdir(cfg.path("networks")):
+        user.teardown_all(cfg)
     bridge.teardown(network.get(cfg))
     cgroups.delete_parent(cfg)
     if a.store:
         store.unmount(cfg)
+
+
+def _stop_all(cfg, force):
+    from .. import containers, lifecycle
+    running = [r for r in containers.all_records(cfg) if containers.state(cfg, r)["Status"] in ("running", "paused")]
+    if running and not force:
+        raise BockerError(f"{len(running)} container(s) running ({', '.join(r['Name'][1:] for r in running)}): "
+                          f"stop them, or teardown --force")
+    for rec in running:
+        lifecycle.stop(cfg, rec["Id"])
 
 
 @verb("inspect", FORMAT, arg("-f", dest="format", help="same as --format"),

@@ -26,19 +26,28 @@ def _chain_exists(table, chain):
     return shell.query(["iptables", "-w", "-t", table, "-n", "-L", chain])
 
 
+# Every bocker bridge is in this interface group: a network's chain drops what goes from it to
+# another bocker bridge, or comes from one (Docker's DOCKER-ISOLATION), without listing them.
+DEVGROUP = "0xb0c"
+
+
 def _chains(net):
     """(table, chain, [jump from built-in chain + match], [rules in the chain])."""
     subnet, br = str(net.subnet), net.bridge
+    # out to the world from the subnet (not from an --internal one); and published ports
+    # reached from the host's loopback (127.0.0.1:PORT), whose replies must come back through the host
+    post = [] if net.internal else [("-s", subnet, "!", "-o", br, "-j", "MASQUERADE")]
+    isolation = [("-i", br, "!", "-o", br, "-m", "devgroup", "--dst-group", DEVGROUP, "-j", "DROP"),
+                 ("-o", br, "!", "-i", br, "-m", "devgroup", "--src-group", DEVGROUP, "-j", "DROP")]
+    if net.internal:  # no way in or out but through the bridge itself
+        isolation = [("-i", br, "!", "-o", br, "-j", "DROP"), ("-o", br, "!", "-i", br, "-j", "DROP")]
     return [
-        # out to the world from the subnet; and published ports reached from the host's
-        # loopback (127.0.0.1:PORT), whose replies must come back through the host
         ("nat", net.post_chain, [("POSTROUTING",)],
-         [("-s", subnet, "!", "-o", br, "-j", "MASQUERADE"),
-          ("-s", "127.0.0.0/8", "-o", br, "-j", "MASQUERADE")]),
+         post + [("-s", "127.0.0.0/8", "-o", br, "-j", "MASQUERADE")]),
         ("nat", net.nat_chain, [("PREROUTING", "-m", "addrtype", "--dst-type", "LOCAL"),
                                 ("OUTPUT", "-m", "addrtype", "--dst-type", "LOCAL")], []),
         ("filter", net.fwd_chain, [("FORWARD",)],
-         [("-i", br, "-j", "ACCEPT"), ("-o", br, "-j", "ACCEPT")]),
+         isolation + [("-i", br, "-j", "ACCEPT"), ("-o", br, "-j", "ACCEPT")]),
     ]
 
 
@@ -52,7 +61,7 @@ def setup(net):
 def _setup(net):
     if not exists(net):
         shell.run(["ip", "-batch", "-"], input=(
-            f"link add {net.bridge} type bridge\n"
+            f"link add {net.bridge} group {DEVGROUP} type bridge\n"
             f"addr add {net.gateway}/{net.subnet.prefixlen} dev {net.bridge}\n"
             f"link set {net.bridge} up\n"))
         # let DNAT'ed loopback traffic (-p from 127.0.0.1) be routed to the bridge
@@ -88,10 +97,18 @@ def veth_name(cid):
     return "vb" + cid[:12]
 
 
-def attach(net, cid, pid):
+def mac_of(ip):
+    """A MAC derived from the address, as Docker long did: a container that gets the address of
+    one removed a moment ago is reachable at once, the bridge's neighbour entry still holds."""
+    return "02:42:" + ":".join(f"{int(b):02x}" for b in str(ip).split("."))
+
+
+def attach(net, cid, pid, ip=None):
     """Create the veth pair with its peer (eth0) directly in the container's netns: moving it
-    there afterwards would cost ~35 ms. init.py gives eth0 its address and route."""
+    there afterwards would cost ~35 ms. init.py gives eth0 its address and route. (A dry-run
+    script learns the address only when it runs: its eth0 keeps a random MAC.)"""
     host_end = veth_name(cid)
+    mac = f" address {mac_of(ip)}" if ip and not shell.dry_run else ""
     shell.run(["ip", "-batch", "-"], input=(
-        f"link add {host_end} type veth peer name eth0 netns {pid}\n"
+        f"link add {host_end} type veth peer name eth0{mac} netns {pid}\n"
         f"link set {host_end} master {net.bridge} up\n"))
