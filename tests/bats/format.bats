@@ -114,30 +114,30 @@ three() {
     assert_output v
 }
 
-@test "an invalid jq filter: 125 and jq's message, for ps, inspect, images and volume ls" {
+@test "an invalid jq filter: 1 and jq's message, for ps, inspect, images and volume ls" {
     bocker run -d --name bad1 busybox sleep 30 >/dev/null
     run --separate-stderr bocker ps --format '.['
-    assert_failure 125
+    assert_failure 1
     bk_assert_error_line 'invalid --format'
     assert_output ''
     run --separate-stderr bocker inspect --format 'nosuchfunction(1)' bad1
-    assert_failure 125
+    assert_failure 1
     bk_assert_error_line 'invalid --format'
     run --separate-stderr bocker images --format '{'
-    assert_failure 125
+    assert_failure 1
     bk_assert_error_line 'invalid --format'
     run --separate-stderr bocker volume ls --format ')'
-    assert_failure 125
+    assert_failure 1
     bk_assert_error_line
 }
 
-@test "a jq runtime error (valid filter) is 125 with a message, not a traceback" {
+@test "a jq runtime error (valid filter) is 1 with a message, not a traceback" {
     bocker run -d --name bad2 busybox sleep 30 >/dev/null
     run --separate-stderr bocker ps --format '.Names | error("boom")'
-    assert_failure 125
+    assert_failure 1
     bk_assert_error_line 'boom'
     run --separate-stderr bocker ps --format '.Names + 1'
-    assert_failure 125
+    assert_failure 1
     bk_assert_error_line
 }
 
@@ -190,10 +190,10 @@ three() {
     assert_output cl
 }
 
-@test "an invalid --filter: 125, one line" {
+@test "an invalid --filter: 1, one line" {
     for f in status nosuchkey=1 '=x'; do
         run --separate-stderr bocker ps -a --filter "$f"
-        assert_failure 125
+        assert_failure 1
         bk_assert_error_line 'invalid filter'
     done
 }
@@ -217,6 +217,6 @@ three() {
     run bocker ps -a --format '{{json .}}'
     assert_output --partial '"Names": "tpl"'
     run --separate-stderr bocker ps --format '{{if .ID}}x{{end}}'
-    assert_failure 125
+    assert_failure 1
     bk_assert_error_line 'template'
 }

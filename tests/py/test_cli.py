@@ -66,8 +66,8 @@ def test_run_options_reject_bad_values(args):
 
 
 @pytest.mark.parametrize("argv", [
-    ["run", "--bogus", "busybox"], ["ps", "--bogus"], ["--bogus", "ps"], ["frob"], ["run"],
-    ["run", "--pids-limit", "abc", "busybox"], ["rm"], ["inspect", "--type", "volume", "x"],
+    ["run", "--bogus", "busybox"], ["ps", "--bogus"], ["--bogus", "ps"], ["frob"],
+    ["run", "--pids-limit", "abc", "busybox"], ["inspect", "--type", "volume", "x"],
 ])
 def test_bad_arguments_exit_125_with_a_bocker_line(argv, capsys):
     with pytest.raises(SystemExit) as e:
@@ -76,6 +76,28 @@ def test_bad_arguments_exit_125_with_a_bocker_line(argv, capsys):
     err = capsys.readouterr().err
     assert err.startswith("bocker: ")
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("argv, line", [
+    (["run"], '"bocker run" requires at least 1 argument.'),
+    (["rm"], '"bocker rm" requires at least 1 argument.'),
+    (["logs"], '"bocker logs" requires exactly 1 argument.'),
+    (["tag", "a"], '"bocker tag" requires exactly 2 arguments.'),
+    (["volume", "rm"], '"bocker volume rm" requires at least 1 argument.'),
+])
+def test_missing_arguments_exit_1_with_dockers_line(argv, line, capsys):
+    with pytest.raises(SystemExit) as e:
+        cli._parser(cli._wanted_verb(argv)).parse_args(argv)
+    assert e.value.code == 1
+    assert capsys.readouterr().err.splitlines()[0] == f"bocker: {line}"
+
+
+@pytest.mark.parametrize("verb, code, expected", [
+    ("run", 125, 125), ("create", 125, 125), ("exec", 125, 1), ("exec", 126, 126), ("exec", 127, 127),
+    ("logs", 125, 1), ("volume inspect", 125, 1), ("start", 3, 3),
+])
+def test_exit_code_is_dockers(verb, code, expected):
+    assert cli.exit_code(verb, code) == expected
 
 
 def test_main_bad_flag_exits_125(capsys):
@@ -147,10 +169,10 @@ def test_only_setup_and_teardown_work_without_a_store():
         assert cli.VERBS[verb][2] == (verb not in ("setup", "teardown")), verb
 
 
-def test_no_store_is_125_naming_setup(env, capsys, monkeypatch):
+def test_no_store_is_1_naming_setup(env, capsys, monkeypatch):
     import os
     monkeypatch.setenv("BOCKER_ROOT", str(env / "not-a-store"))
     monkeypatch.setattr(os, "geteuid", lambda: 0)
-    assert cli.main(["ps"]) == 125
+    assert cli.main(["ps"]) == 1
     err = capsys.readouterr().err
     assert err.startswith("bocker: ") and "bocker setup" in err and err.count("\n") == 1

@@ -2,13 +2,12 @@
 
 The verbs live in one module per noun (containers, images, registry, volumes, network, system);
 INDEX names each verb's module, so a command imports only its own noun's module: building
-every parser costs ~10 ms on each command. Exit codes are docker's: 125 for bocker's own
-errors, 126/127 when the command cannot be invoked or found, otherwise the container's own.
+every parser costs ~10 ms on each command. Exit codes are docker's (exit_code below).
 """
 import os
 import sys
 
-from .. import BockerError, __version__
+from .. import EXIT_ERROR, EXIT_REFUSED, BockerError, __version__
 from . import verbs
 
 # verb -> module of bocker.cli that defines it; --help lists them in this order.
@@ -46,6 +45,26 @@ def __getattr__(name):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+# Docker's CLI: these verbs exit 125 for their own errors (126/127 and the container's code
+# pass through everywhere); every other verb exits 1 when it refuses.
+OWN_125 = {"run", "create"}
+
+
+def exit_code(verb, code):
+    """The exit code of `verb` for an error whose code is `code`, as Docker's CLI."""
+    return EXIT_REFUSED if code == EXIT_ERROR and verb not in OWN_125 else code
+
+
+def _requires(parser):
+    """Docker's line for missing arguments: '"bocker tag" requires exactly 2 arguments.'"""
+    import argparse
+    positionals = parser._get_positional_actions()
+    needed = sum(1 for p in positionals if p.required and p.nargs != argparse.REMAINDER)
+    exact = all(p.nargs is None for p in positionals)
+    plural = "" if needed == 1 else "s"
+    return f'"{parser.prog}" requires {"exactly" if exact else "at least"} {needed} argument{plural}.'
+
+
 def _summary(fn):
     return (fn.__doc__ or "").strip().splitlines()[0]
 
@@ -68,8 +87,11 @@ def _parser(only=None):
 
     class Parser(argparse.ArgumentParser):
         def error(self, message):
+            code = EXIT_ERROR  # a bad flag: 125 for every verb, as Docker
+            if message.startswith("the following arguments are required") and self.prog != "bocker":
+                message, code = _requires(self), EXIT_REFUSED
             sys.stderr.write(f"bocker: {message}\nSee '{self.prog} --help'.\n")
-            sys.exit(125)
+            sys.exit(code)
 
     top = Parser(prog="bocker", description="Docker-style containers from btrfs, namespaces, "
                  "cgroups and a bridge.", formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -121,7 +143,8 @@ def main(argv, started=None):
     if not a.verb:
         _parser().print_help()
         return 0
-    fn, _, needs_store = verbs.VERBS[a.verb + (" " + a.sub if getattr(a, "sub", None) else "")]
+    name = a.verb + (" " + a.sub if getattr(a, "sub", None) else "")
+    fn, _, needs_store = verbs.VERBS[name]
     cfg = config.Config(a.root)
     shell.configure(trace_on=a.trace, dry_run_on=a.dry_run, timings_on=cfg.timings)
     shell.lap("start-up")
@@ -134,7 +157,7 @@ def main(argv, started=None):
         code = fn(cfg, a) or 0
     except BockerError as e:
         sys.stderr.write(f"bocker: {e}\n")
-        code = e.code
+        code = exit_code(name, e.code)
     except KeyboardInterrupt:
         code = 130
     except BrokenPipeError:  # `bocker logs x | head`: the reader left, not an error
@@ -144,6 +167,6 @@ def main(argv, started=None):
         if os.environ.get("BOCKER_DEBUG"):
             raise
         sys.stderr.write(f"bocker: internal error: {type(e).__name__}: {e} (BOCKER_DEBUG=1 for details)\n")
-        code = 125
+        code = exit_code(name, EXIT_ERROR)
     shell.report_timings()
     return code

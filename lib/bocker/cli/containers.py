@@ -282,7 +282,7 @@ def cmd_exec(cfg, a):
     """Run a command in a running container (its namespaces, root, cgroup, env, privileges)."""
     from .. import lifecycle
     if not a.command:
-        raise BockerError("exec needs a command")
+        raise BockerError('"bocker exec" requires at least 2 arguments.')
     return lifecycle.exec_in(cfg, a.container, a.command, a.workdir, a.user, a.env,
                               interactive=a.interactive, detach=a.detach, tty=a.tty)
 
@@ -343,7 +343,8 @@ def cmd_logs(cfg, a):
 def cmd_rm(cfg, a):
     """Remove containers: their snapshot, record, cgroup and address."""
     from .. import containers
-    return each(a.containers, lambda r: containers.remove(cfg, r, force=a.force, volumes=a.volumes) and None)
+    return each(a.containers, lambda r: containers.remove(cfg, r, force=a.force, volumes=a.volumes) and None,
+                missing_ok=a.force)
 
 
 @verb("container prune", arg("-f", "--force", action="store_true", help="do not ask (bocker never asks)"))

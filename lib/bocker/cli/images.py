@@ -2,7 +2,7 @@
 import."""
 import sys
 
-from .. import BockerError
+from .. import BockerError, NotFound
 from .verbs import FORMAT, QUIET, arg, verb
 
 
@@ -55,6 +55,10 @@ def cmd_rmi(cfg, a):
         try:
             for line in images.remove(cfg, ref, containers.all_records(cfg), force=a.force):
                 print(line)
+        except NotFound as e:
+            if not a.force:  # rmi -f of nothing: nothing to do, as Docker
+                print(f"bocker: {e}", file=sys.stderr)
+                failed = True
         except BockerError as e:
             print(f"bocker: {e}", file=sys.stderr)
             failed = True
