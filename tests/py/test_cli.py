@@ -176,3 +176,37 @@ def test_no_store_is_1_naming_setup(env, capsys, monkeypatch):
     assert cli.main(["ps"]) == 1
     err = capsys.readouterr().err
     assert err.startswith("bocker: ") and "bocker setup" in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("argv", [
+    ["run", "--nam", "x", "busybox"], ["run", "--pid", "host", "busybox"], ["ps", "--al"],
+    ["--dry", "ps"], ["volume", "ls", "--quie"],
+])
+def test_no_abbreviated_flags(argv, capsys):
+    with pytest.raises(SystemExit) as e:
+        parse(*argv)
+    assert e.value.code == 125
+    assert "unrecognized arguments" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv, dest, value", [
+    (["run", "--detach=false", "busybox"], "detach", False),
+    (["run", "-d=true", "busybox"], "detach", True),
+    (["run", "--rm=false", "busybox"], "rm", False),
+    (["run", "--rm", "--rm=false", "busybox"], "rm", False),
+    (["run", "--rm=false", "--rm", "busybox"], "rm", True),
+    (["run", "-it=false", "busybox"], "tty", False),
+    (["ps", "--all=true"], "all", True),
+    (["--trace=false", "ps"], "trace", False),
+])
+def test_boolean_flags_take_true_or_false(argv, dest, value):
+    assert getattr(parse(*argv), dest) is value
+
+
+def test_boolean_forms_stay_out_of_help():
+    assert "=false" not in cli._parser("run").format_help()
+
+
+def test_combined_short_flags_split_only_before_the_command():
+    a = parse("run", "-it=false", "-e", "A=1", "busybox", "ls", "-it=false")
+    assert (a.interactive, a.tty, a.env, a.command) == (True, False, ["A=1"], ["ls", "-it=false"])

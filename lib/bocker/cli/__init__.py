@@ -65,6 +65,34 @@ def _requires(parser):
     return f'"{parser.prog}" requires {"exactly" if exact else "at least"} {needed} argument{plural}.'
 
 
+def _add(parser, flags, kwargs):
+    """One argument; a boolean flag also takes Docker's `--flag=false` and `--flag=true`
+    (exact option strings: argparse looks them up before splitting at '=')."""
+    import argparse
+    action = parser.add_argument(*flags, **kwargs)
+    if kwargs.get("action") == "store_true":
+        for option in action.option_strings:
+            for value, store in (("false", "store_false"), ("true", "store_true")):
+                parser.add_argument(f"{option}={value}", dest=action.dest, action=store,
+                                    help=argparse.SUPPRESS)
+
+
+def _split_short_bools(parser, args):
+    """pflag's `-it=false`: the last of combined short flags takes the value (`-i -t=false`).
+    Only among the options before the first positional (`run`'s command is left alone)."""
+    import re
+    out = list(args)
+    i = 0
+    while i < len(out) and out[i].startswith("-") and out[i] != "--":
+        m = re.fullmatch(r"-([A-Za-z]+)([A-Za-z])=(true|false)", out[i])
+        if m and all(f"-{c}=true" in parser._option_string_actions for c in m[1] + m[2]):
+            out[i:i + 1] = [f"-{c}" for c in m[1]] + [f"-{m[2]}={m[3]}"]
+            i += len(m[1])
+        action = parser._option_string_actions.get(out[i])
+        i += 2 if action is not None and action.nargs is None and "=" not in out[i] else 1
+    return out
+
+
 def _summary(fn):
     return (fn.__doc__ or "").strip().splitlines()[0]
 
@@ -93,13 +121,18 @@ def _parser(only=None):
             sys.stderr.write(f"bocker: {message}\nSee '{self.prog} --help'.\n")
             sys.exit(code)
 
-    top = Parser(prog="bocker", description="Docker-style containers from btrfs, namespaces, "
+        def parse_known_args(self, args=None, namespace=None):
+            return super().parse_known_args(_split_short_bools(self, list(args)), namespace)
+
+    # allow_abbrev=False (here and in every sub-parser): no prefix matching, as Docker's
+    # flags (`--nam` is an error, `--pid host` is not `--pids-limit`)
+    top = Parser(prog="bocker", allow_abbrev=False, description="Docker-style containers from btrfs, namespaces, "
                  "cgroups and a bridge.", formatter_class=argparse.RawDescriptionHelpFormatter,
                  epilog="Environment: BOCKER_ROOT (/var/bocker), BOCKER_BRIDGE (bocker0), "
                         "BOCKER_SUBNET (10.201.0.0/16), BOCKER_TIMINGS=1 (per-step timings).")
     top.add_argument("--root", help="store directory (default $BOCKER_ROOT or /var/bocker)")
-    top.add_argument("--trace", action="store_true", help="print every step as a shell line")
-    top.add_argument("--dry-run", action="store_true", help="print the steps as a script, change nothing")
+    _add(top, ["--trace"], dict(action="store_true", help="print every step as a shell line"))
+    _add(top, ["--dry-run"], dict(action="store_true", help="print the steps as a script, change nothing"))
     top.add_argument("--version", action="version", version=f"bocker version {__version__}")
     sub = top.add_subparsers(dest="verb", metavar="COMMAND", title="commands")
     names = [only] if only else [n for n in INDEX if not n.startswith("_")]
@@ -111,18 +144,20 @@ def _parser(only=None):
         if " " in name:  # "volume create": a sub-command of a command group
             group, leaf = name.split(" ", 1)
             if group not in groups:
-                gp = sub.add_parser(group, help=f"manage {group}s ({group} COMMAND --help)")
+                gp = sub.add_parser(group, help=f"manage {group}s ({group} COMMAND --help)",
+                                    allow_abbrev=False)
                 groups[group] = gp.add_subparsers(dest="sub", metavar="COMMAND", title="commands",
                                                   required=True)
             where = groups[group]
         p = where.add_parser(leaf, help=_summary(fn), description=(fn.__doc__ or "").strip(),
-                             add_help=False, formatter_class=argparse.RawDescriptionHelpFormatter)
+                             add_help=False, allow_abbrev=False,
+                             formatter_class=argparse.RawDescriptionHelpFormatter)
         p.add_argument("--help", action="help", help="show this help")
         for flags, kwargs in arguments:
             kwargs = dict(kwargs)
             if kwargs.get("nargs") == "...":
                 kwargs["nargs"] = argparse.REMAINDER
-            p.add_argument(*flags, **kwargs)
+            _add(p, flags, kwargs)
     return top
 
 
