@@ -210,3 +210,28 @@ def test_boolean_forms_stay_out_of_help():
 def test_combined_short_flags_split_only_before_the_command():
     a = parse("run", "-it=false", "-e", "A=1", "busybox", "ls", "-it=false")
     assert (a.interactive, a.tty, a.env, a.command) == (True, False, ["A=1"], ["ls", "-it=false"])
+
+
+@pytest.mark.parametrize("alias", sorted(cli.ALIASES))
+def test_management_commands_are_the_short_verbs(alias, capsys):
+    verb, defaults = cli.ALIASES[alias]
+    assert cli.VERBS[alias] == cli.VERBS[verb]
+    with pytest.raises(SystemExit) as e:
+        cli._parser(alias).parse_args(alias.split() + ["--help"])
+    assert e.value.code == 0
+    assert cli.VERBS[verb][0].__doc__.strip().splitlines()[0] in capsys.readouterr().out
+
+
+def test_management_commands_parse_as_their_verbs():
+    a = parse("container", "ls", "-a", "-q")
+    assert (a.verb, a.sub, a.all, a.quiet) == ("container", "ls", True, True)
+    assert parse("image", "inspect", "x").type == "image"
+    assert parse("container", "inspect", "x").type == "container"
+    assert cli.exit_code("container logs", 125) == 1 and cli.exit_code("container run", 125) == 125
+
+
+def test_top_help_lists_the_management_commands(capsys):
+    with pytest.raises(SystemExit):
+        parse("container", "--help")
+    out = capsys.readouterr().out
+    assert all(leaf in out for leaf in ("ls", "rm", "inspect", "prune", "logs", "exec"))

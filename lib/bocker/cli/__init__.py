@@ -30,6 +30,28 @@ INDEX = {
     "history": "images", "search": "registry",
 }
 
+# Docker's management commands, each the same function (and help) as its short verb; the
+# dict: defaults it sets (`image inspect` looks only at images).
+ALIASES = {
+    **{f"container {leaf}": (verb, {}) for leaf, verb in (
+        ("ls", "ps"), ("ps", "ps"), ("list", "ps"), ("rm", "rm"), ("remove", "rm"),
+        ("start", "start"), ("stop", "stop"), ("restart", "restart"), ("logs", "logs"),
+        ("exec", "exec"), ("run", "run"), ("create", "create"), ("kill", "kill"), ("wait", "wait"),
+        ("pause", "pause"), ("unpause", "unpause"), ("commit", "commit"), ("export", "export"))},
+    "container inspect": ("inspect", {"type": "container"}),
+    **{f"image {leaf}": (verb, {}) for leaf, verb in (
+        ("ls", "images"), ("list", "images"), ("rm", "rmi"), ("remove", "rmi"), ("tag", "tag"),
+        ("pull", "pull"), ("push", "push"), ("history", "history"), ("save", "save"),
+        ("load", "load"), ("import", "import"))},
+    "image inspect": ("inspect", {"type": "image"}),
+}
+INDEX.update({alias: INDEX[verb] for alias, (verb, _) in ALIASES.items()})
+
+
+def _entry(name):
+    """(function, arguments, needs a store) of a verb or of the verb an alias names."""
+    return verbs.VERBS[ALIASES[name][0] if name in ALIASES else name]
+
 
 def _load(names):
     """Import the noun modules that define these verbs (they register themselves)."""
@@ -41,7 +63,7 @@ def __getattr__(name):
     """`cli.VERBS`: the whole registry, every noun module loaded (tests, documentation)."""
     if name == "VERBS":
         _load(INDEX)
-        return {n: verbs.VERBS[n] for n in INDEX}
+        return {n: _entry(n) for n in INDEX}
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -52,6 +74,7 @@ OWN_125 = {"run", "create"}
 
 def exit_code(verb, code):
     """The exit code of `verb` for an error whose code is `code`, as Docker's CLI."""
+    verb = ALIASES[verb][0] if verb in ALIASES else verb
     return EXIT_REFUSED if code == EXIT_ERROR and verb not in OWN_125 else code
 
 
@@ -139,7 +162,7 @@ def _parser(only=None):
     _load(names)
     groups = {}
     for name in names:
-        fn, arguments, _ = verbs.VERBS[name]
+        fn, arguments, _ = _entry(name)
         where, leaf = sub, name
         if " " in name:  # "volume create": a sub-command of a command group
             group, leaf = name.split(" ", 1)
@@ -158,6 +181,8 @@ def _parser(only=None):
             if kwargs.get("nargs") == "...":
                 kwargs["nargs"] = argparse.REMAINDER
             _add(p, flags, kwargs)
+        if name in ALIASES:
+            p.set_defaults(**ALIASES[name][1])
     return top
 
 
@@ -179,7 +204,7 @@ def main(argv, started=None):
         _parser().print_help()
         return 0
     name = a.verb + (" " + a.sub if getattr(a, "sub", None) else "")
-    fn, _, needs_store = verbs.VERBS[name]
+    fn, _, needs_store = _entry(name)
     cfg = config.Config(a.root)
     shell.configure(trace_on=a.trace, dry_run_on=a.dry_run, timings_on=cfg.timings)
     shell.lap("start-up")
