@@ -215,8 +215,39 @@ three() {
     run bocker images --format '{{.Repository}}:{{.Tag}}'
     assert_output --partial 'busybox:latest'
     run bocker ps -a --format '{{json .}}'
-    assert_output --partial '"Names": "tpl"'
-    run --separate-stderr bocker ps --format '{{if .ID}}x{{end}}'
+    assert_output --partial '"Names":"tpl"'
+    run --separate-stderr bocker ps --format '{{if .ID}}x'
     assert_failure 1
     bk_assert_error_line 'template'
+}
+
+@test "Go template forms, each against the same value through jq" {
+    bocker run --name gt -e A=1 -e B=2 -l k=v -v /data busybox true >/dev/null
+    run bocker inspect --format '{{json .State}}' gt
+    [ "$(echo "$output" | jq -cS .)" = "$(bocker inspect --format '.[0].State' gt | jq -cS .)" ]
+    run bocker inspect --format '{{.Config.Env}}' gt
+    assert_output "[$(bocker inspect --format '.[0].Config.Env | join(" ")' gt)]"
+    run bocker inspect --format '{{index .Config.Labels "k"}}' gt
+    assert_output "$(bocker inspect --format '.[0].Config.Labels.k' gt)"
+    run bocker inspect --format '{{range .Mounts}}{{.Destination}}{{end}}' gt
+    assert_output "$(bocker inspect --format '.[0].Mounts | map(.Destination) | join("")' gt)"
+    run bocker inspect --format '{{if .State.Running}}up{{else}}down {{.State.ExitCode}}{{end}}' gt
+    assert_output 'down 0'
+    run bocker inspect --format '{{.Name | upper}} {{.Nope}}' gt
+    assert_output '/GT <no value>'
+    run bocker ps -a --format '{{.Names | title}} {{truncate .ID 4}} {{join (split .Names "t") "-"}}'
+    assert_output --regexp '^Gt [0-9a-f]{4} g-$'
+}
+
+@test "--format 'table ...': Docker's header, columns aligned; {{.Size}} human in images" {
+    bocker run --name tab busybox true >/dev/null
+    id=$(bk_id tab)
+    run bocker ps -a --format 'table {{.ID}}\t{{.Names}}'
+    assert_line --index 0 'CONTAINER ID   NAMES'
+    assert_line --index 1 "${id:0:12}   tab"
+    run bocker images --format 'table {{.Repository}}\t{{.Size}}'
+    assert_line --index 0 --regexp '^REPOSITORY +SIZE$'
+    assert_line --regexp '^busybox +[0-9.]+[kMG]?B$'
+    run bocker volume ls --format 'table {{.Name}}'
+    assert_line --index 0 'VOLUME NAME'
 }

@@ -311,7 +311,8 @@ def cmd_ps(cfg, a):
             print(r["ID"] if a.no_trunc else r["ID"][:12])
         return
     if a.format:  # ids as docker shows them: 12 characters unless --no-trunc
-        fmt.emit([r if a.no_trunc else dict(r, ID=r["ID"][:12]) for r in rows], a.format)
+        fmt.emit([r if a.no_trunc else dict(r, ID=r["ID"][:12]) for r in rows], a.format,
+                 headers={"ID": "CONTAINER ID", "RunningFor": "CREATED"})
         return
 
     def command(c):

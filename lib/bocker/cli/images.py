@@ -26,6 +26,9 @@ def cmd_images(cfg, a):
             if r["Id"] not in seen:
                 seen.append(r["Id"])
                 print(r["Id"] if a.no_trunc else r["ID"])
+    elif fmt.is_template(a.format or ""):  # Docker's template fields: sizes as it shows them
+        fmt.emit([dict(r, Size=fmt.human_size(r["Size"])) for r in rows], a.format,
+                 headers={"ID": "IMAGE ID", "CreatedSince": "CREATED"})
     elif a.format:
         fmt.emit(rows, a.format)
     elif a.digests:

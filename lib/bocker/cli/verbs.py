@@ -19,7 +19,10 @@ def verb(name, *arguments, store=True):
     return register
 
 
-FORMAT = arg("--format", help="json, or a jq filter applied to each item")
+FORMAT = arg("--format", metavar="FORMAT",
+             help="json; a Go template as Docker's when it has {{ or starts with table "
+                  "('{{.Names}}', 'table {{.ID}}\\t{{.Names}}', '{{json .State}}'); "
+                  "otherwise a jq filter ('.Names')")
 QUIET = arg("-q", "--quiet", action="store_true", help="no progress output")
 INSECURE = arg("--insecure", action="store_true",
                help="plain HTTP (also: BOCKER_INSECURE_REGISTRIES=host:port,...)")
