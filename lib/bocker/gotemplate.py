@@ -150,7 +150,8 @@ def _parse_list(pieces, i, stops):
         if kind == "text":
             nodes.append(("text", text))
             continue
-        word, _, rest = text.partition(" ")
+        m = re.match(r"(if|with|range|else|end)\b(.*)", text, re.S)  # ({{if.ID}} too, as Go)
+        word, rest = m.groups() if m else ("", text)
         if text.startswith("/*"):
             continue
         if word in ("end", "else"):

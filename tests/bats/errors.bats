@@ -164,7 +164,7 @@ teardown() {
 
 @test "errors are one line (apart from argparse's 'See ... --help' hint)" {
     for args in "rm nosuch" "run --rm --name dup busybox nosuchcommand" \
-                "run --rm --memory x busybox true" "ps --format {{if.ID}}x{{end}}" "images --format .[" \
+                "run --rm --memory x busybox true" "ps --format {{if.ID}}x" "images --format .[" \
                 "inspect --format .[ busybox"; do
         run ! --separate-stderr bocker $args
         other=$(printf '%s\n' "$stderr" | sed 1d | grep -v "^See 'bocker" || true)

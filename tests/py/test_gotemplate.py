@@ -31,6 +31,7 @@ VALUE = {
     ("{{range .Empty}}x{{else}}none{{end}}", "none"),
     ("{{range .Config.Env}}{{.}}{{\"\\n\"}}{{end}}", "A=1\nB=2\n"),
     ("{{if .State.Running}}up{{else}}down{{end}}", "up"),
+    ("{{if.ID}}id{{end}}", "id"),
     ("{{if .False}}a{{else if .ID}}b{{else}}c{{end}}", "b"),
     ('{{if eq .State.Status "running"}}yes{{end}}', "yes"),
     ("{{if not .Empty}}empty{{end}}", "empty"),
