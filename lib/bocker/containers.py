@@ -9,7 +9,7 @@ import os
 import re
 import time
 
-from . import BockerError, fmt, imageconfig, images, runtime, shell, store
+from . import BockerError, NotFound, fmt, imageconfig, images, runtime, shell, store
 
 NAME_RE = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]*")
 ADJECTIVES = ("brave", "calm", "eager", "fancy", "gentle", "happy", "jolly", "keen", "lucid",
@@ -26,7 +26,7 @@ def load(cfg, cid):
     try:
         return store.read_json(cdir(cfg, cid, "config.json"))
     except FileNotFoundError:
-        raise BockerError(f"No such container: {cid}")
+        raise NotFound(f"No such container: {cid}")
 
 
 def save(cfg, rec):
@@ -45,7 +45,7 @@ def resolve(cfg, ref):
         cid = store.by_prefix(ids(cfg), ref, "container")
         if cid:
             return cid
-    raise BockerError(f"No such container: {ref}")
+    raise NotFound(f"No such container: {ref}")
 
 
 # --- state, as seen now ---------------------------------------------------------------

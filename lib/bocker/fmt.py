@@ -85,28 +85,63 @@ def table(headers, rows, out=None):
         out.write("   ".join(cells).rstrip() + "\n")
 
 
-def go_template_to_jq(template):
-    """docker's simple Go templates, '{{.ID}}\\t{{.State.Pid}}', as a jq string interpolation."""
+def is_template(text):
+    """A Go template (Docker's --format), not a jq filter: `{{...}}` or a `table` form."""
+    return "{{" in text or text.lstrip().startswith("table")
+
+
+def header(field):
+    """Docker's column title of a field: CreatedAt -> CREATED AT."""
     import re
-    parts = re.split(r"{{\s*(\.[A-Za-z0-9_.]*)\s*}}", template)
-    if any("{{" in p or "}}" in p for p in parts[::2]):
-        return None  # more than plain fields: not supported
-    text = "".join(json.dumps(p)[1:-1] if i % 2 == 0 else f"\\({p if p != '.' else '.'})"
-                   for i, p in enumerate(parts))
-    return f'"{text}"'
+    return re.sub(r"(?<=[a-z])(?=[A-Z])", " ", field).upper()
 
 
-def emit(objects, fmt, as_array=False):
-    """Print records: --format json (one per line, or an array) or a jq filter on each
-    (a docker-style '{{.Field}}' template is applied to each record, as docker does)."""
-    if fmt.replace(" ", "") == "{{json.}}":
-        fmt = "json"
-    if "{{" in fmt:
-        from . import BockerError
-        program = go_template_to_jq(fmt.replace("\\t", "\t").replace("\\n", "\n"))
-        if program is None:
-            raise BockerError("--format: only {{.Field}} templates are understood; use a jq filter")
-        return emit(objects, program)
+def _template_header(template, headers):
+    """The `table` header line: each action's first field as its column title (Docker renders
+    the template on titles); if/range/end and the like leave nothing."""
+    import re
+
+    def title(m):
+        body = m[1].strip("- ")
+        field = re.search(r"(?<![\w$])\.(\w+)", body)
+        if body.split(None, 1)[:1] in (["if"], ["range"], ["with"], ["else"], ["end"]) or not field:
+            return ""
+        return headers.get(field[1]) or header(field[1])
+    return re.sub(r"{{(.*?)}}", title, template, flags=re.S)
+
+
+def tabwrite(lines, out=None):
+    """Go's tabwriter as Docker sets it (minwidth 10, padding 3): tab-separated cells aligned."""
+    out = out or sys.stdout
+    rows = [line.split("\t") for line in lines]
+    widths = {}
+    for r in rows:
+        for i, cell in enumerate(r[:-1]):
+            widths[i] = max(widths.get(i, 10), len(cell) + 3)
+    for r in rows:
+        out.write("".join(c.ljust(widths[i]) for i, c in enumerate(r[:-1])) + r[-1] + "\n")
+
+
+def _emit_template(objects, template, headers):
+    from . import gotemplate
+    text = template.replace("\\t", "\t").replace("\\n", "\n")
+    table_form = text.lstrip().startswith("table")
+    text = text.lstrip()[5:].strip(" ") if table_form else text.strip(" ")
+    nodes = gotemplate.parse(text)
+    lines = [gotemplate.execute(nodes, o) for o in objects]
+    if table_form:
+        tabwrite([_template_header(text, headers or {})] + lines)
+    else:
+        for line in lines:
+            print(line)
+
+
+def emit(objects, fmt, as_array=False, headers=None):
+    """Print records: --format json (one per line, or an array), a Go template on each record
+    (`{{.Names}}`, `table {{.ID}}\t{{.Names}}` with `headers`' column titles) as Docker, or a
+    jq filter on each record (on the array as a whole with `as_array`: inspect)."""
+    if is_template(fmt):
+        return _emit_template(objects, fmt, headers)
     if fmt == "json":
         if as_array:
             print(json.dumps(objects, indent=4))

@@ -7,7 +7,7 @@ repositories.json      {"name:tag": id}
 import json
 import os
 
-from . import BockerError, fmt, shell, store
+from . import BockerError, NotFound, fmt, shell, store
 
 DEFAULT_ENV = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]
 
@@ -56,7 +56,7 @@ def resolve(cfg, ref):
         image_id = store.by_prefix(all_ids(cfg), hexpart, "image")
         if image_id:
             return image_id
-    raise BockerError(f"No such image: {name}")
+    raise NotFound(f"No such image: {name}")
 
 
 def config(cfg, image_id):

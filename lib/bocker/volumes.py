@@ -7,7 +7,7 @@ A container's mounts are in its record ("Mounts"); init.py mounts them before pi
 import os
 import re
 
-from . import BockerError, fmt, shell, store
+from . import BockerError, NotFound, fmt, shell, store
 
 NAME_RE = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]{1,254}")  # (255: a file name's limit)
 
@@ -38,7 +38,7 @@ def info(cfg, name):
     try:
         meta = store.read_json(path(cfg, name) + ".json")
     except FileNotFoundError:
-        raise BockerError(f"get {name}: no such volume")
+        raise NotFound(f"get {name}: no such volume")
     return {"CreatedAt": meta["CreatedAt"], "Driver": "local", "Labels": meta.get("Labels") or {},
             "Mountpoint": path(cfg, name), "Name": name, "Options": None, "Scope": "local",
             "Anonymous": meta.get("Anonymous", False)}
@@ -57,7 +57,7 @@ def remove(cfg, name, records, force=False):
     if not exists(cfg, name):
         if force:
             return
-        raise BockerError(f"get {name}: no such volume")
+        raise NotFound(f"get {name}: no such volume")
     used = users(name, records)
     if used:
         raise BockerError(f"remove {name}: volume is in use - [{', '.join(u[:12] for u in used)}]")

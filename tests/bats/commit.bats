@@ -70,11 +70,11 @@ teardown() {
     assert_output 'first release'
 }
 
-@test "commit -c with an unknown instruction is 125 and makes no image" {
+@test "commit -c with an unknown instruction is 1 and makes no image" {
     bocker run --name c5 busybox true
     before=$(bocker images -q | wc -l)
     run --separate-stderr bocker commit -c 'FROBNICATE x' c5 myimg:2
-    assert_failure 125
+    assert_failure 1
     bk_assert_error_line
     [ "$(bocker images -q | wc -l)" = "$before" ]
 }
@@ -114,13 +114,13 @@ teardown() {
     assert_output alive
 }
 
-@test "commit of an unknown container, or to a bad name, is 125" {
+@test "commit of an unknown container, or to a bad name, is 1" {
     run --separate-stderr bocker commit nosuch myimg:2
-    assert_failure 125
+    assert_failure 1
     bk_assert_error_line 'No such container'
     bocker run --name c7 busybox true
     run --separate-stderr bocker commit c7 'Bad Name'
-    assert_failure 125
+    assert_failure 1
     bk_assert_error_line 'invalid reference format'
 }
 

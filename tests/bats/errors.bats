@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
 # Exit codes (docker's) and error messages: one line on stderr starting with "bocker: ".
-#   the container's own code; 125 bocker's errors; 126 cannot invoke; 127 not found.
+#   the container's own code; 125 run's and create's own errors and any bad flag; 126 cannot
+#   invoke; 127 not found; every other verb exits 1 when it refuses (cli.exit_code).
 
 load helpers
 
@@ -50,16 +51,16 @@ teardown() {
     bk_assert_error_line 'bogus'
 }
 
-@test "125: unknown command, and a missing argument" {
+@test "125: unknown command; 1 and Docker's line: a missing argument" {
     run --separate-stderr bocker frobnicate
     assert_failure 125
     bk_assert_error_line
     run --separate-stderr bocker run
-    assert_failure 125
-    bk_assert_error_line
+    assert_failure 1
+    bk_assert_error_line '"bocker run" requires at least 1 argument.'
     run --separate-stderr bocker rm
-    assert_failure 125
-    bk_assert_error_line
+    assert_failure 1
+    bk_assert_error_line '"bocker rm" requires at least 1 argument.'
 }
 
 @test "125: bad container name" {
@@ -98,17 +99,17 @@ teardown() {
     bk_assert_clean
 }
 
-@test "125: no store (BOCKER_ROOT is not a btrfs store), naming bocker setup" {
+@test "no store (BOCKER_ROOT is not a btrfs store), naming bocker setup: 125 for run, else 1" {
     mkdir -p "$BK_TMP/plain"
     for verb in ps images "run --rm busybox true" "rm x" "logs x" "inspect x" "rmi x"; do
         BOCKER_ROOT=$BK_TMP/plain run --separate-stderr bocker $verb
-        assert_failure 125
+        if [ "$verb" = "${verb#run}" ]; then assert_failure 1; else assert_failure 125; fi
         bk_assert_error_line 'bocker setup'
         [ "${#stderr_lines[@]}" = 1 ]
     done
     # --root says the same, and a root that does not exist too
     run --separate-stderr bocker --root "$BK_TMP/does-not-exist" ps
-    assert_failure 125
+    assert_failure 1
     bk_assert_error_line 'bocker setup'
     [ ! -e "$BK_TMP/does-not-exist" ]
 }
@@ -163,7 +164,7 @@ teardown() {
 
 @test "errors are one line (apart from argparse's 'See ... --help' hint)" {
     for args in "rm nosuch" "run --rm --name dup busybox nosuchcommand" \
-                "run --rm --memory x busybox true" "ps --format {{if.ID}}x{{end}}" "images --format .[" \
+                "run --rm --memory x busybox true" "ps --format {{if.ID}}x" "images --format .[" \
                 "inspect --format .[ busybox"; do
         run ! --separate-stderr bocker $args
         other=$(printf '%s\n' "$stderr" | sed 1d | grep -v "^See 'bocker" || true)
@@ -192,4 +193,47 @@ teardown() {
     for flag in -e -w -u --name --rm --hostname --entrypoint --network --memory --cpus --pids-limit; do
         assert_output --partial -- "$flag"
     done
+}
+
+# verb × error -> code: Docker's CLI exits 1 when a verb other than run/create refuses
+@test "exit codes per verb: refusals are 1, rm -f/rmi -f/volume rm -f of nothing are 0" {
+    bocker create --name made busybox true >/dev/null
+    while read -r code args; do
+        run --separate-stderr bocker $args
+        [ "$status" = "$code" ] || fail "bocker $args: exit $status, expected $code ($stderr)"
+        # (run and create print docker's "Unable to find image" line first)
+        [ "$code" = 0 ] || [[ $'\n'"$stderr" == *$'\n'"bocker: "* && "$stderr" != *Traceback* ]] ||
+            fail "bocker $args: no 'bocker: ' line: $stderr"
+        [ "$code" != 0 ] || [ -z "$stderr" ] || fail "bocker $args: $stderr"
+    done <<EOF
+1 logs nosuch
+1 exec nosuch true
+1 exec made true
+1 commit nosuch
+1 export nosuch
+1 tag nosuch x:1
+1 history nosuch
+1 save nosuch
+1 volume inspect nosuch
+1 inspect nosuch
+1 start nosuch
+1 stop nosuch
+1 kill nosuch
+1 wait nosuch
+1 pause nosuch
+1 unpause nosuch
+1 restart nosuch
+1 rm nosuch
+1 rmi nosuch
+1 volume rm nosuch
+0 rm -f nosuch
+0 rmi -f nosuch
+0 volume rm -f nosuch
+1 logs
+1 tag busybox
+1 volume rm
+125 create $BK_NO_IMAGE
+125 run --rm $BK_NO_IMAGE true
+125 ps --bogus
+EOF
 }

@@ -146,26 +146,26 @@ teardown() {
     assert_failure 126
 }
 
-@test "exec into a stopped container: 125 and one line" {
+@test "exec into a stopped container: 1 and one line" {
     bocker run -d --name e12 busybox true >/dev/null
     bocker wait e12
     run --separate-stderr bocker exec e12 true
-    assert_failure 125
+    assert_failure 1
     bk_assert_error_line 'is not running'
     [ "$(printf '%s\n' "$stderr" | wc -l)" = 1 ] || fail "more than one line: $stderr"
     bocker create --name e12b busybox true >/dev/null
     run --separate-stderr bocker exec e12b true
-    assert_failure 125
+    assert_failure 1
     bk_assert_error_line 'is not running'
 }
 
-@test "exec into an unknown container, and exec without a command: 125" {
+@test "exec into an unknown container, and exec without a command: 1" {
     run --separate-stderr bocker exec nosuch true
-    assert_failure 125
+    assert_failure 1
     bk_assert_error_line 'No such container: nosuch'
     bocker run -d --name e13 busybox sleep 30 >/dev/null
     run --separate-stderr bocker exec e13
-    assert_failure 125
+    assert_failure 1
     bk_assert_error_line
 }
 

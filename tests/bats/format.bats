@@ -114,30 +114,30 @@ three() {
     assert_output v
 }
 
-@test "an invalid jq filter: 125 and jq's message, for ps, inspect, images and volume ls" {
+@test "an invalid jq filter: 1 and jq's message, for ps, inspect, images and volume ls" {
     bocker run -d --name bad1 busybox sleep 30 >/dev/null
     run --separate-stderr bocker ps --format '.['
-    assert_failure 125
+    assert_failure 1
     bk_assert_error_line 'invalid --format'
     assert_output ''
     run --separate-stderr bocker inspect --format 'nosuchfunction(1)' bad1
-    assert_failure 125
+    assert_failure 1
     bk_assert_error_line 'invalid --format'
     run --separate-stderr bocker images --format '{'
-    assert_failure 125
+    assert_failure 1
     bk_assert_error_line 'invalid --format'
     run --separate-stderr bocker volume ls --format ')'
-    assert_failure 125
+    assert_failure 1
     bk_assert_error_line
 }
 
-@test "a jq runtime error (valid filter) is 125 with a message, not a traceback" {
+@test "a jq runtime error (valid filter) is 1 with a message, not a traceback" {
     bocker run -d --name bad2 busybox sleep 30 >/dev/null
     run --separate-stderr bocker ps --format '.Names | error("boom")'
-    assert_failure 125
+    assert_failure 1
     bk_assert_error_line 'boom'
     run --separate-stderr bocker ps --format '.Names + 1'
-    assert_failure 125
+    assert_failure 1
     bk_assert_error_line
 }
 
@@ -190,10 +190,10 @@ three() {
     assert_output cl
 }
 
-@test "an invalid --filter: 125, one line" {
+@test "an invalid --filter: 1, one line" {
     for f in status nosuchkey=1 '=x'; do
         run --separate-stderr bocker ps -a --filter "$f"
-        assert_failure 125
+        assert_failure 1
         bk_assert_error_line 'invalid filter'
     done
 }
@@ -215,8 +215,39 @@ three() {
     run bocker images --format '{{.Repository}}:{{.Tag}}'
     assert_output --partial 'busybox:latest'
     run bocker ps -a --format '{{json .}}'
-    assert_output --partial '"Names": "tpl"'
-    run --separate-stderr bocker ps --format '{{if .ID}}x{{end}}'
-    assert_failure 125
+    assert_output --partial '"Names":"tpl"'
+    run --separate-stderr bocker ps --format '{{if .ID}}x'
+    assert_failure 1
     bk_assert_error_line 'template'
+}
+
+@test "Go template forms, each against the same value through jq" {
+    bocker run --name gt -e A=1 -e B=2 -l k=v -v /data busybox true >/dev/null
+    run bocker inspect --format '{{json .State}}' gt
+    [ "$(echo "$output" | jq -cS .)" = "$(bocker inspect --format '.[0].State' gt | jq -cS .)" ]
+    run bocker inspect --format '{{.Config.Env}}' gt
+    assert_output "[$(bocker inspect --format '.[0].Config.Env | join(" ")' gt)]"
+    run bocker inspect --format '{{index .Config.Labels "k"}}' gt
+    assert_output "$(bocker inspect --format '.[0].Config.Labels.k' gt)"
+    run bocker inspect --format '{{range .Mounts}}{{.Destination}}{{end}}' gt
+    assert_output "$(bocker inspect --format '.[0].Mounts | map(.Destination) | join("")' gt)"
+    run bocker inspect --format '{{if .State.Running}}up{{else}}down {{.State.ExitCode}}{{end}}' gt
+    assert_output 'down 0'
+    run bocker inspect --format '{{.Name | upper}} {{.Nope}}' gt
+    assert_output '/GT <no value>'
+    run bocker ps -a --format '{{.Names | title}} {{truncate .ID 4}} {{join (split .Names "t") "-"}}'
+    assert_output --regexp '^Gt [0-9a-f]{4} g-$'
+}
+
+@test "--format 'table ...': Docker's header, columns aligned; {{.Size}} human in images" {
+    bocker run --name tab busybox true >/dev/null
+    id=$(bk_id tab)
+    run bocker ps -a --format 'table {{.ID}}\t{{.Names}}'
+    assert_line --index 0 'CONTAINER ID   NAMES'
+    assert_line --index 1 "${id:0:12}   tab"
+    run bocker images --format 'table {{.Repository}}\t{{.Size}}'
+    assert_line --index 0 --regexp '^REPOSITORY +SIZE$'
+    assert_line --regexp '^busybox +[0-9.]+[kMG]?B$'
+    run bocker volume ls --format 'table {{.Name}}'
+    assert_line --index 0 'VOLUME NAME'
 }

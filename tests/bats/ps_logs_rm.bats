@@ -217,7 +217,7 @@ teardown() {
     run bocker inspect -f '.[0].State.Status' insp2
     assert_output exited
     run --separate-stderr bocker inspect --format '.[0].State.[' insp2
-    assert_failure 125
+    assert_failure 1
 }
 
 @test "inspect of several objects, containers and images; unknown ones fail" {

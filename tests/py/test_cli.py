@@ -68,8 +68,8 @@ def test_run_options_reject_bad_values(args):
 
 
 @pytest.mark.parametrize("argv", [
-    ["run", "--bogus", "busybox"], ["ps", "--bogus"], ["--bogus", "ps"], ["frob"], ["run"],
-    ["run", "--pids-limit", "abc", "busybox"], ["rm"], ["inspect", "--type", "volume", "x"],
+    ["run", "--bogus", "busybox"], ["ps", "--bogus"], ["--bogus", "ps"], ["frob"],
+    ["run", "--pids-limit", "abc", "busybox"], ["inspect", "--type", "volume", "x"],
 ])
 def test_bad_arguments_exit_125_with_a_bocker_line(argv, capsys):
     with pytest.raises(SystemExit) as e:
@@ -78,6 +78,28 @@ def test_bad_arguments_exit_125_with_a_bocker_line(argv, capsys):
     err = capsys.readouterr().err
     assert err.startswith("bocker: ")
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("argv, line", [
+    (["run"], '"bocker run" requires at least 1 argument.'),
+    (["rm"], '"bocker rm" requires at least 1 argument.'),
+    (["logs"], '"bocker logs" requires exactly 1 argument.'),
+    (["tag", "a"], '"bocker tag" requires exactly 2 arguments.'),
+    (["volume", "rm"], '"bocker volume rm" requires at least 1 argument.'),
+])
+def test_missing_arguments_exit_1_with_dockers_line(argv, line, capsys):
+    with pytest.raises(SystemExit) as e:
+        cli._parser(cli._wanted_verb(argv)).parse_args(argv)
+    assert e.value.code == 1
+    assert capsys.readouterr().err.splitlines()[0] == f"bocker: {line}"
+
+
+@pytest.mark.parametrize("verb, code, expected", [
+    ("run", 125, 125), ("create", 125, 125), ("exec", 125, 1), ("exec", 126, 126), ("exec", 127, 127),
+    ("logs", 125, 1), ("volume inspect", 125, 1), ("start", 3, 3),
+])
+def test_exit_code_is_dockers(verb, code, expected):
+    assert cli.exit_code(verb, code) == expected
 
 
 def test_main_bad_flag_exits_125(capsys):
@@ -149,10 +171,69 @@ def test_only_setup_and_teardown_work_without_a_store():
         assert cli.VERBS[verb][2] == (verb not in ("setup", "teardown")), verb
 
 
-def test_no_store_is_125_naming_setup(env, capsys, monkeypatch):
+def test_no_store_is_1_naming_setup(env, capsys, monkeypatch):
     import os
     monkeypatch.setenv("BOCKER_ROOT", str(env / "not-a-store"))
     monkeypatch.setattr(os, "geteuid", lambda: 0)
-    assert cli.main(["ps"]) == 125
+    assert cli.main(["ps"]) == 1
     err = capsys.readouterr().err
     assert err.startswith("bocker: ") and "bocker setup" in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("argv", [
+    ["run", "--nam", "x", "busybox"], ["run", "--pid", "host", "busybox"], ["ps", "--al"],
+    ["--dry", "ps"], ["volume", "ls", "--quie"],
+])
+def test_no_abbreviated_flags(argv, capsys):
+    with pytest.raises(SystemExit) as e:
+        parse(*argv)
+    assert e.value.code == 125
+    assert "unrecognized arguments" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv, dest, value", [
+    (["run", "--detach=false", "busybox"], "detach", False),
+    (["run", "-d=true", "busybox"], "detach", True),
+    (["run", "--rm=false", "busybox"], "rm", False),
+    (["run", "--rm", "--rm=false", "busybox"], "rm", False),
+    (["run", "--rm=false", "--rm", "busybox"], "rm", True),
+    (["run", "-it=false", "busybox"], "tty", False),
+    (["ps", "--all=true"], "all", True),
+    (["--trace=false", "ps"], "trace", False),
+])
+def test_boolean_flags_take_true_or_false(argv, dest, value):
+    assert getattr(parse(*argv), dest) is value
+
+
+def test_boolean_forms_stay_out_of_help():
+    assert "=false" not in cli._parser("run").format_help()
+
+
+def test_combined_short_flags_split_only_before_the_command():
+    a = parse("run", "-it=false", "-e", "A=1", "busybox", "ls", "-it=false")
+    assert (a.interactive, a.tty, a.env, a.command) == (True, False, ["A=1"], ["ls", "-it=false"])
+
+
+@pytest.mark.parametrize("alias", sorted(cli.ALIASES))
+def test_management_commands_are_the_short_verbs(alias, capsys):
+    verb, defaults = cli.ALIASES[alias]
+    assert cli.VERBS[alias] == cli.VERBS[verb]
+    with pytest.raises(SystemExit) as e:
+        cli._parser(alias).parse_args(alias.split() + ["--help"])
+    assert e.value.code == 0
+    assert cli.VERBS[verb][0].__doc__.strip().splitlines()[0] in capsys.readouterr().out
+
+
+def test_management_commands_parse_as_their_verbs():
+    a = parse("container", "ls", "-a", "-q")
+    assert (a.verb, a.sub, a.all, a.quiet) == ("container", "ls", True, True)
+    assert parse("image", "inspect", "x").type == "image"
+    assert parse("container", "inspect", "x").type == "container"
+    assert cli.exit_code("container logs", 125) == 1 and cli.exit_code("container run", 125) == 125
+
+
+def test_top_help_lists_the_management_commands(capsys):
+    with pytest.raises(SystemExit):
+        parse("container", "--help")
+    out = capsys.readouterr().out
+    assert all(leaf in out for leaf in ("ls", "rm", "inspect", "prune", "logs", "exec"))

@@ -95,7 +95,7 @@ def test_emit_bad_filter_is_a_bocker_error():
     with pytest.raises(BockerError):
         fmt.emit([{}], ".[")
     with pytest.raises(BockerError):
-        fmt.emit([{}], "{{if .ID}}x{{end}}")  # a Go template beyond {{.Field}}
+        fmt.emit([{}], "{{if}}x{{end}}")  # a Go template without a condition
 
 
 def test_emit_bad_filter_message_is_one_line():
@@ -104,10 +104,34 @@ def test_emit_bad_filter_message_is_one_line():
     assert "\n" not in str(e.value)
 
 
-def test_go_templates_become_jq_interpolations(capsys):
-    assert fmt.go_template_to_jq("{{.ID}}\t{{ .State.Pid }}") == '"\\(.ID)\\t\\(.State.Pid)"'
-    assert fmt.go_template_to_jq('a"b{{.X}}') == '"a\\"b\\(.X)"'
-    assert fmt.go_template_to_jq("{{json .}}") is None
+def test_go_templates_apply_to_each_record(capsys):
     fmt.emit([{"ID": "abc", "State": {"Pid": 7}}], "{{.ID}} {{.State.Pid}}")
     fmt.emit([{"ID": "abc"}], "{{json .}}")
-    assert capsys.readouterr().out == 'abc 7\n{"ID": "abc"}\n'
+    fmt.emit([{"ID": "a"}, {"ID": "b"}], r"{{.ID}}\t{{.Nope}}")
+    assert capsys.readouterr().out == 'abc 7\n{"ID":"abc"}\na\t<no value>\nb\t<no value>\n'
+
+
+def test_go_template_on_each_inspected_object(capsys):
+    fmt.emit([{"Name": "/a"}, {"Name": "/b"}], "{{.Name}}", as_array=True)
+    assert capsys.readouterr().out == "/a\n/b\n"
+
+
+def test_table_template_has_dockers_header_and_columns(capsys):
+    rows = [{"ID": "0123456789ab", "Names": "web", "CreatedAt": "x"}, {"ID": "ab", "Names": "db", "CreatedAt": "y"}]
+    fmt.emit(rows, r"table {{.ID}}\t{{.Names | upper}}\t{{.CreatedAt}}", headers={"ID": "CONTAINER ID"})
+    assert capsys.readouterr().out.splitlines() == [
+        "CONTAINER ID   NAMES     CREATED AT",
+        "0123456789ab   WEB       x",
+        "ab             DB        y",
+    ]
+
+
+def test_table_header_leaves_out_block_actions(capsys):
+    fmt.emit([{"Mounts": [{"Source": "/a"}], "ID": "i"}],
+             r"table {{.ID}}\t{{range .Mounts}}{{.Source}} {{end}}")
+    assert capsys.readouterr().out.splitlines() == ["ID        SOURCE ", "i         /a "]
+
+
+def test_is_template():
+    assert fmt.is_template("{{.ID}}") and fmt.is_template("table {{.ID}}")
+    assert not fmt.is_template(".ID") and not fmt.is_template("json")

@@ -12,7 +12,7 @@ LIB = os.path.join(os.path.dirname(__file__), "..", "..", "lib", "bocker")
 # module (dotted, under bocker) -> layer; a module may import its own layer or lower ones
 LAYERS = {
     "": 0, "fmt": 0, "config": 0, "imageconfig": 0, "build": 0, "build.parser": 0, "layers": 0,
-    "terminal": 0, "logs": 0, "init": 0, "security": 0,
+    "terminal": 0, "logs": 0, "init": 0, "security": 0, "gotemplate": 0,
     "shell": 1,
     # the registry client sits on the runner (its --trace/--dry-run lines), as the resources do
     "registry": 2, "store": 2, "cgroups": 2, "userns": 2, "devicefilter": 2, "network": 2, "volumes": 2, "images": 2, "layerstore": 2,

@@ -2,13 +2,12 @@
 
 The verbs live in one module per noun (containers, images, registry, volumes, network, system);
 INDEX names each verb's module, so a command imports only its own noun's module: building
-every parser costs ~10 ms on each command. Exit codes are docker's: 125 for bocker's own
-errors, 126/127 when the command cannot be invoked or found, otherwise the container's own.
+every parser costs ~10 ms on each command. Exit codes are docker's (exit_code below).
 """
 import os
 import sys
 
-from .. import BockerError, __version__
+from .. import EXIT_ERROR, EXIT_REFUSED, BockerError, __version__
 from . import verbs
 
 # verb -> module of bocker.cli that defines it; --help lists them in this order.
@@ -34,6 +33,28 @@ INDEX = {
     "build": "build",
 }
 
+# Docker's management commands, each the same function (and help) as its short verb; the
+# dict: defaults it sets (`image inspect` looks only at images).
+ALIASES = {
+    **{f"container {leaf}": (verb, {}) for leaf, verb in (
+        ("ls", "ps"), ("ps", "ps"), ("list", "ps"), ("rm", "rm"), ("remove", "rm"),
+        ("start", "start"), ("stop", "stop"), ("restart", "restart"), ("logs", "logs"),
+        ("exec", "exec"), ("run", "run"), ("create", "create"), ("kill", "kill"), ("wait", "wait"),
+        ("pause", "pause"), ("unpause", "unpause"), ("commit", "commit"), ("export", "export"))},
+    "container inspect": ("inspect", {"type": "container"}),
+    **{f"image {leaf}": (verb, {}) for leaf, verb in (
+        ("ls", "images"), ("list", "images"), ("rm", "rmi"), ("remove", "rmi"), ("tag", "tag"),
+        ("pull", "pull"), ("push", "push"), ("history", "history"), ("save", "save"),
+        ("load", "load"), ("import", "import"))},
+    "image inspect": ("inspect", {"type": "image"}),
+}
+INDEX.update({alias: INDEX[verb] for alias, (verb, _) in ALIASES.items()})
+
+
+def _entry(name):
+    """(function, arguments, needs a store) of a verb or of the verb an alias names."""
+    return verbs.VERBS[ALIASES[name][0] if name in ALIASES else name]
+
 
 def _load(names):
     """Import the noun modules that define these verbs (they register themselves)."""
@@ -45,8 +66,57 @@ def __getattr__(name):
     """`cli.VERBS`: the whole registry, every noun module loaded (tests, documentation)."""
     if name == "VERBS":
         _load(INDEX)
-        return {n: verbs.VERBS[n] for n in INDEX}
+        return {n: _entry(n) for n in INDEX}
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+# Docker's CLI: these verbs exit 125 for their own errors (126/127 and the container's code
+# pass through everywhere); every other verb exits 1 when it refuses.
+OWN_125 = {"run", "create"}
+
+
+def exit_code(verb, code):
+    """The exit code of `verb` for an error whose code is `code`, as Docker's CLI."""
+    verb = ALIASES[verb][0] if verb in ALIASES else verb
+    return EXIT_REFUSED if code == EXIT_ERROR and verb not in OWN_125 else code
+
+
+def _requires(parser):
+    """Docker's line for missing arguments: '"bocker tag" requires exactly 2 arguments.'"""
+    import argparse
+    positionals = parser._get_positional_actions()
+    needed = sum(1 for p in positionals if p.required and p.nargs != argparse.REMAINDER)
+    exact = all(p.nargs is None for p in positionals)
+    plural = "" if needed == 1 else "s"
+    return f'"{parser.prog}" requires {"exactly" if exact else "at least"} {needed} argument{plural}.'
+
+
+def _add(parser, flags, kwargs):
+    """One argument; a boolean flag also takes Docker's `--flag=false` and `--flag=true`
+    (exact option strings: argparse looks them up before splitting at '=')."""
+    import argparse
+    action = parser.add_argument(*flags, **kwargs)
+    if kwargs.get("action") == "store_true":
+        for option in action.option_strings:
+            for value, store in (("false", "store_false"), ("true", "store_true")):
+                parser.add_argument(f"{option}={value}", dest=action.dest, action=store,
+                                    help=argparse.SUPPRESS)
+
+
+def _split_short_bools(parser, args):
+    """pflag's `-it=false`: the last of combined short flags takes the value (`-i -t=false`).
+    Only among the options before the first positional (`run`'s command is left alone)."""
+    import re
+    out = list(args)
+    i = 0
+    while i < len(out) and out[i].startswith("-") and out[i] != "--":
+        m = re.fullmatch(r"-([A-Za-z]+)([A-Za-z])=(true|false)", out[i])
+        if m and all(f"-{c}=true" in parser._option_string_actions for c in m[1] + m[2]):
+            out[i:i + 1] = [f"-{c}" for c in m[1]] + [f"-{m[2]}={m[3]}"]
+            i += len(m[1])
+        action = parser._option_string_actions.get(out[i])
+        i += 2 if action is not None and action.nargs is None and "=" not in out[i] else 1
+    return out
 
 
 def _summary(fn):
@@ -71,39 +141,51 @@ def _parser(only=None):
 
     class Parser(argparse.ArgumentParser):
         def error(self, message):
+            code = EXIT_ERROR  # a bad flag: 125 for every verb, as Docker
+            if message.startswith("the following arguments are required") and self.prog != "bocker":
+                message, code = _requires(self), EXIT_REFUSED
             sys.stderr.write(f"bocker: {message}\nSee '{self.prog} --help'.\n")
-            sys.exit(125)
+            sys.exit(code)
 
-    top = Parser(prog="bocker", description="Docker-style containers from btrfs, namespaces, "
+        def parse_known_args(self, args=None, namespace=None):
+            return super().parse_known_args(_split_short_bools(self, list(args)), namespace)
+
+    # allow_abbrev=False (here and in every sub-parser): no prefix matching, as Docker's
+    # flags (`--nam` is an error, `--pid host` is not `--pids-limit`)
+    top = Parser(prog="bocker", allow_abbrev=False, description="Docker-style containers from btrfs, namespaces, "
                  "cgroups and a bridge.", formatter_class=argparse.RawDescriptionHelpFormatter,
                  epilog="Environment: BOCKER_ROOT (/var/bocker), BOCKER_BRIDGE (bocker0), "
                         "BOCKER_SUBNET (10.201.0.0/16), BOCKER_TIMINGS=1 (per-step timings).")
     top.add_argument("--root", help="store directory (default $BOCKER_ROOT or /var/bocker)")
-    top.add_argument("--trace", action="store_true", help="print every step as a shell line")
-    top.add_argument("--dry-run", action="store_true", help="print the steps as a script, change nothing")
+    _add(top, ["--trace"], dict(action="store_true", help="print every step as a shell line"))
+    _add(top, ["--dry-run"], dict(action="store_true", help="print the steps as a script, change nothing"))
     top.add_argument("--version", action="version", version=f"bocker version {__version__}")
     sub = top.add_subparsers(dest="verb", metavar="COMMAND", title="commands")
     names = [only] if only else [n for n in INDEX if not n.startswith("_")]
     _load(names)
     groups = {}
     for name in names:
-        fn, arguments, _ = verbs.VERBS[name]
+        fn, arguments, _ = _entry(name)
         where, leaf = sub, name
         if " " in name:  # "volume create": a sub-command of a command group
             group, leaf = name.split(" ", 1)
             if group not in groups:
-                gp = sub.add_parser(group, help=f"manage {group}s ({group} COMMAND --help)")
+                gp = sub.add_parser(group, help=f"manage {group}s ({group} COMMAND --help)",
+                                    allow_abbrev=False)
                 groups[group] = gp.add_subparsers(dest="sub", metavar="COMMAND", title="commands",
                                                   required=True)
             where = groups[group]
         p = where.add_parser(leaf, help=_summary(fn), description=(fn.__doc__ or "").strip(),
-                             add_help=False, formatter_class=argparse.RawDescriptionHelpFormatter)
+                             add_help=False, allow_abbrev=False,
+                             formatter_class=argparse.RawDescriptionHelpFormatter)
         p.add_argument("--help", action="help", help="show this help")
         for flags, kwargs in arguments:
             kwargs = dict(kwargs)
             if kwargs.get("nargs") == "...":
                 kwargs["nargs"] = argparse.REMAINDER
-            p.add_argument(*flags, **kwargs)
+            _add(p, flags, kwargs)
+        if name in ALIASES:
+            p.set_defaults(**ALIASES[name][1])
     return top
 
 
@@ -124,7 +206,8 @@ def main(argv, started=None):
     if not a.verb:
         _parser().print_help()
         return 0
-    fn, _, needs_store = verbs.VERBS[a.verb + (" " + a.sub if getattr(a, "sub", None) else "")]
+    name = a.verb + (" " + a.sub if getattr(a, "sub", None) else "")
+    fn, _, needs_store = _entry(name)
     cfg = config.Config(a.root)
     shell.configure(trace_on=a.trace, dry_run_on=a.dry_run, timings_on=cfg.timings)
     shell.lap("start-up")
@@ -137,7 +220,7 @@ def main(argv, started=None):
         code = fn(cfg, a) or 0
     except BockerError as e:
         sys.stderr.write(f"bocker: {e}\n")
-        code = e.code
+        code = exit_code(name, e.code)
     except KeyboardInterrupt:
         code = 130
     except BrokenPipeError:  # `bocker logs x | head`: the reader left, not an error
@@ -147,6 +230,6 @@ def main(argv, started=None):
         if os.environ.get("BOCKER_DEBUG"):
             raise
         sys.stderr.write(f"bocker: internal error: {type(e).__name__}: {e} (BOCKER_DEBUG=1 for details)\n")
-        code = 125
+        code = exit_code(name, EXIT_ERROR)
     shell.report_timings()
     return code

@@ -295,7 +295,7 @@ def cmd_exec(cfg, a):
     """Run a command in a running container (its namespaces, root, cgroup, env, privileges)."""
     from .. import lifecycle
     if not a.command:
-        raise BockerError("exec needs a command")
+        raise BockerError('"bocker exec" requires at least 2 arguments.')
     return lifecycle.exec_in(cfg, a.container, a.command, a.workdir, a.user, a.env,
                               interactive=a.interactive, detach=a.detach, tty=a.tty)
 
@@ -324,7 +324,8 @@ def cmd_ps(cfg, a):
             print(r["ID"] if a.no_trunc else r["ID"][:12])
         return
     if a.format:  # ids as docker shows them: 12 characters unless --no-trunc
-        fmt.emit([r if a.no_trunc else dict(r, ID=r["ID"][:12]) for r in rows], a.format)
+        fmt.emit([r if a.no_trunc else dict(r, ID=r["ID"][:12]) for r in rows], a.format,
+                 headers={"ID": "CONTAINER ID", "RunningFor": "CREATED"})
         return
 
     def command(c):
@@ -356,7 +357,8 @@ def cmd_logs(cfg, a):
 def cmd_rm(cfg, a):
     """Remove containers: their snapshot, record, cgroup and address."""
     from .. import containers
-    return each(a.containers, lambda r: containers.remove(cfg, r, force=a.force, volumes=a.volumes) and None)
+    return each(a.containers, lambda r: containers.remove(cfg, r, force=a.force, volumes=a.volumes) and None,
+                missing_ok=a.force)
 
 
 @verb("container prune", arg("-f", "--force", action="store_true", help="do not ask (bocker never asks)"))

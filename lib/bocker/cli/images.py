@@ -2,7 +2,7 @@
 import."""
 import sys
 
-from .. import BockerError
+from .. import BockerError, NotFound
 from .verbs import FORMAT, QUIET, arg, verb
 
 
@@ -26,6 +26,9 @@ def cmd_images(cfg, a):
             if r["Id"] not in seen:
                 seen.append(r["Id"])
                 print(r["Id"] if a.no_trunc else r["ID"])
+    elif fmt.is_template(a.format or ""):  # Docker's template fields: sizes as it shows them
+        fmt.emit([dict(r, Size=fmt.human_size(r["Size"])) for r in rows], a.format,
+                 headers={"ID": "IMAGE ID", "CreatedSince": "CREATED"})
     elif a.format:
         fmt.emit(rows, a.format)
     elif a.digests:
@@ -55,6 +58,10 @@ def cmd_rmi(cfg, a):
         try:
             for line in images.remove(cfg, ref, containers.all_records(cfg), force=a.force):
                 print(line)
+        except NotFound as e:
+            if not a.force:  # rmi -f of nothing: nothing to do, as Docker
+                print(f"bocker: {e}", file=sys.stderr)
+                failed = True
         except BockerError as e:
             print(f"bocker: {e}", file=sys.stderr)
             failed = True

@@ -2,7 +2,7 @@
 the argument groups several nouns share; and the docker-style loop over several references."""
 import sys
 
-from .. import BockerError
+from .. import BockerError, NotFound
 
 VERBS = {}  # name -> (function, arguments, needs a store), filled as the noun modules load
 
@@ -19,19 +19,27 @@ def verb(name, *arguments, store=True):
     return register
 
 
-FORMAT = arg("--format", help="json, or a jq filter applied to each item")
+FORMAT = arg("--format", metavar="FORMAT",
+             help="json; a Go template as Docker's when it has {{ or starts with table "
+                  "('{{.Names}}', 'table {{.ID}}\\t{{.Names}}', '{{json .State}}'); "
+                  "otherwise a jq filter ('.Names')")
 QUIET = arg("-q", "--quiet", action="store_true", help="no progress output")
 INSECURE = arg("--insecure", action="store_true",
                help="plain HTTP (also: BOCKER_INSECURE_REGISTRIES=host:port,...)")
 
 
-def each(refs, action):
-    """Apply an action to each reference, docker-style: print each ref, report errors, exit 1."""
+def each(refs, action, missing_ok=False):
+    """Apply an action to each reference, docker-style: print each ref, report errors, exit 1.
+    `missing_ok` (rm -f and the like): a reference to nothing is passed over in silence."""
     failed = False
     for ref in refs:
         try:
             out = action(ref)
             print(ref if out is None else out)
+        except NotFound as e:
+            if not missing_ok:
+                print(f"bocker: {e}", file=sys.stderr)
+                failed = True
         except BockerError as e:
             print(f"bocker: {e}", file=sys.stderr)
             failed = True

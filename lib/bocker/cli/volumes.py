@@ -19,7 +19,7 @@ def cmd_volume_ls(cfg, a):
         for r in rows:
             print(r["Name"])
     elif a.format:
-        fmt.emit(rows, a.format)
+        fmt.emit(rows, a.format, headers={"Name": "VOLUME NAME"})
     else:
         fmt.table(["DRIVER", "VOLUME NAME"], [[r["Driver"], r["Name"]] for r in rows])
 
