@@ -210,17 +210,29 @@ def exit_code(returncode):
     return 128 - returncode if returncode < 0 else returncode
 
 
-def pid_start_time(pid):
-    """Field 22 of /proc/PID/stat: tells a container's pid from a later reuse of it."""
+def _stat(pid):
+    """The fields of /proc/PID/stat after the command name (field 3, the state, first), or None."""
     try:
         with open(f"/proc/{pid}/stat") as f:
-            return int(f.read().rsplit(")", 1)[1].split()[19])
-    except (OSError, IndexError, ValueError):
+            return f.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+
+
+def pid_start_time(pid):
+    """Field 22 of /proc/PID/stat: tells a container's pid from a later reuse of it."""
+    fields = _stat(pid)
+    try:
+        return int(fields[19]) if fields else None
+    except (IndexError, ValueError):
         return None
 
 
 def alive(pid, start_time):
-    return bool(pid) and pid_start_time(pid) == start_time
+    """The container's process runs: same start time (not a reused pid), and not a zombie
+    (dead, not yet reaped: its waiter was killed too, as in a host crash)."""
+    fields = _stat(pid) if pid else None
+    return bool(fields) and fields[0] not in ("Z", "X") and pid_start_time(pid) == start_time
 
 
 def forward_signals(pid):

@@ -94,3 +94,13 @@ def test_init_options_round_trip_through_init_parse():
 def test_command_of_is_entrypoint_then_cmd():
     assert runtime.command_of({"Config": {"Entrypoint": ["/ep"], "Cmd": ["a"]}}) == ["/ep", "a"]
     assert runtime.command_of({"Config": {"Entrypoint": None, "Cmd": ["a", "b c"]}}) == ["a", "b c"]
+
+
+def test_a_zombie_is_not_alive():
+    p = subprocess.Popen(["true"])
+    start = runtime.pid_start_time(p.pid)
+    while runtime._stat(p.pid)[0] != "Z":  # exited, not reaped yet
+        pass
+    assert runtime.pid_start_time(p.pid) == start
+    assert not runtime.alive(p.pid, start)
+    p.wait()

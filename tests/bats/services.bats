@@ -1,0 +1,37 @@
+#!/usr/bin/env bats
+# Containers as services: the lifecycle bugs of issue 14 (tty checks, signals with -t, zombies,
+# -di, start -a --rm, exec -t -e TERM, kill's signals, --rm --volumes-from, logs streams,
+# parallel stop), then stop signals, rename, restart policies, top, diff, cp, stats.
+
+load helpers
+
+setup_file() {
+    bk_store_setup svc 244
+}
+
+teardown_file() {
+    bk_store_teardown
+}
+
+teardown() {
+    bk_rm_all
+    bk_rm_all_volumes
+}
+
+# now in milliseconds
+ms() {
+    local t=${EPOCHREALTIME/./}
+    echo $((t / 1000))
+}
+
+@test "a container whose PID 1 is a zombie (its waiters stopped) is not Up" {
+    bocker run -d --name z busybox sleep 60 >/dev/null
+    pid=$(bocker inspect --format '.[0].State.Pid' z)
+    waiter=$(awk '{print $4}' /proc/$pid/stat)  # busybox unshare, which reaps PID 1
+    kill -STOP "$waiter"
+    kill -9 "$pid"
+    wait_for bash -c "[ \"\$(awk '{print \$3}' /proc/$pid/stat 2>/dev/null)\" = Z ]"
+    run bocker inspect --format '.[0].State.Status' z
+    kill -CONT "$waiter"
+    assert_output exited
+}
