@@ -191,9 +191,17 @@ def _log_writer(cfg, rec):
     return logs.Writer(containers.cdir(cfg, rec["Id"], "container.log"), log_max_size(rec))
 
 
+def check_terminal(tty, interactive):
+    """-it needs a terminal on bocker's stdin, as Docker's: a pipe or a file would leave the
+    container's shell waiting on a terminal nobody types into."""
+    if tty and interactive and not shell.dry_run and not os.isatty(0):
+        raise BockerError("the input device is not a TTY", code=1)
+
+
 def run_foreground(cfg, rec, interactive=False):
     """start + attach, as `bocker run` without -d (and `start -a`)."""
     import subprocess
+    check_terminal(rec["Config"].get("Tty"), interactive)
     if rec["Config"].get("Tty") and not shell.dry_run:
         from . import terminal
         master, slave = terminal.open_pty()

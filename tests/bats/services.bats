@@ -35,3 +35,20 @@ ms() {
     kill -CONT "$waiter"
     assert_output exited
 }
+
+@test "run -it and start -ai without a terminal: 'the input device is not a TTY', exit 1, nothing made" {
+    run --separate-stderr bash -c "echo 'echo hi' | timeout 10 '$BOCKER' run -it --rm busybox sh"
+    assert_failure 1
+    assert_equal "$stderr" "bocker: the input device is not a TTY"
+    run --separate-stderr timeout 10 "$BOCKER" run -it --rm busybox sh </dev/null
+    assert_failure 1
+    bk_assert_error_line 'the input device is not a TTY'
+    run bocker ps -aq
+    assert_output ''
+    bocker create -t --name ct busybox sh >/dev/null
+    run --separate-stderr timeout 10 "$BOCKER" start -ai ct </dev/null
+    assert_failure 1
+    bk_assert_error_line 'the input device is not a TTY'
+    run bocker inspect --format '.[0].State.Status' ct
+    assert_output created
+}

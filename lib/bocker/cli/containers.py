@@ -160,6 +160,8 @@ def cmd_run(cfg, a):
     cannot be run or is not found."""
     from .. import containers, lifecycle, shell
     opts = _run_options(a)
+    if not a.detach:  # before anything is made
+        lifecycle.check_terminal(a.tty, a.interactive)
     _image_or_pull(cfg, a.image)
     rec = containers.create(cfg, a.image, opts)
     if a.detach:
