@@ -209,6 +209,7 @@ def run_foreground(cfg, rec, interactive=False):
             handle = start(cfg, rec, stdin=slave, stdout=slave, stderr=slave)
         finally:
             os.close(slave)
+        runtime.forward_signals(handle.pid)  # as without -t: bocker lives on to record the exit
         with shell.step("run"):
             code = runtime.exit_code(terminal.relay(master, handle.proc, _log_writer(cfg, rec), interactive))
         record_exit_locked(cfg, rec, code)

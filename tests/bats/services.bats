@@ -52,3 +52,11 @@ ms() {
     run bocker inspect --format '.[0].State.Status' ct
     assert_output created
 }
+
+@test "run -t --rm killed by timeout: the signal reaches the container, which is removed, nothing left" {
+    run timeout 2 "$BOCKER" run -t --rm --name tt busybox sh -c 'trap "exit 3" TERM; while :; do sleep 0.1; done'
+    assert_equal "$status" 124
+    run bocker ps -aq
+    assert_output ''
+    bk_assert_clean
+}
