@@ -60,3 +60,13 @@ ms() {
     assert_output ''
     bk_assert_clean
 }
+
+@test "start -a of a container created with --rm removes it after its run" {
+    bocker create --rm --name sr busybox sh -c 'echo ran; exit 6' >/dev/null
+    run bocker start -a sr
+    assert_failure 6
+    assert_output ran
+    run bocker ps -aq
+    assert_output ''
+    bk_assert_clean
+}

@@ -212,7 +212,10 @@ def cmd_start(cfg, a):
                     lifecycle.run_detached(cfg, rec)
                     print(ref)
                     continue
-            return lifecycle.run_foreground(cfg, rec, interactive=a.interactive)
+            code = lifecycle.run_foreground(cfg, rec, interactive=a.interactive)
+            if rec["HostConfig"].get("AutoRemove"):  # created with --rm: gone after its run
+                containers.remove_record(cfg, rec, force=True, released=True)
+            return code
         except BockerError as e:
             print(f"bocker: {e}", file=sys.stderr)
             failed = True
