@@ -365,9 +365,8 @@ def exec_in(cfg, ref, command, workdir=None, user=None, env=(), interactive=Fals
         raise BockerError(f"container {rec['Id'][:12]} is paused, unpause the container before exec")
     containers.check_process(workdir, user, env)
     c = rec["Config"]
-    merged = containers.merge_env(c["Env"], env)
-    if tty:
-        merged.append("TERM=xterm")
+    # -t's TERM=xterm first, so that an explicit -e TERM=... wins
+    merged = containers.merge_env(c["Env"], (["TERM=xterm"] if tty else []) + list(env))
     argv = runtime.exec_argv(cfg, rec, command, workdir or c.get("WorkingDir"), user or c.get("User"),
                              merged, tty=tty and not detach)
     runtime.trace_init(argv)

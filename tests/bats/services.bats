@@ -70,3 +70,12 @@ ms() {
     assert_output ''
     bk_assert_clean
 }
+
+@test "exec -t -e TERM=foo: the explicit -e wins over -t's TERM=xterm" {
+    bocker run -d --name et busybox sleep 30 >/dev/null
+    run bocker exec -t -e TERM=foo et sh -c 'echo $TERM'
+    assert_success
+    assert_output --regexp '^foo'$'\r''?$'
+    run bocker exec -t et sh -c 'echo $TERM'
+    assert_output --regexp '^xterm'$'\r''?$'
+}
