@@ -265,19 +265,27 @@ def running_record(cfg, ref):
 
 
 def signal_number(sig):
+    """A signal name (KILL, SIGHUP, RTMIN+2) or number (1 to SIGRTMAX); anything else, 0
+    (which only tests a pid) included, is refused."""
     import signal as signals
     s = str(sig).upper()
     if s.isdigit():
-        return int(s)
-    try:
-        return int(getattr(signals, s if s.startswith("SIG") else "SIG" + s))
-    except AttributeError:
+        number = int(s)
+    else:
+        name = s if s.startswith("SIG") else "SIG" + s
+        base, plus, offset = name.partition("+")
+        number = signals.Signals[base].value if base in signals.Signals.__members__ else 0
+        if plus:
+            number = number + int(offset) if base == "SIGRTMIN" and offset.isdigit() else 0
+    if not 1 <= number <= signals.SIGRTMAX:
         raise BockerError(f"invalid signal: {sig}")
+    return int(number)
 
 
 def send_signal(cfg, ref, sig="KILL"):
+    number = signal_number(sig)  # refused before the container is looked at
     rec = running_record(cfg, ref)
-    shell.run(["kill", f"-{signal_number(sig)}", str(rec["State"]["Pid"])])
+    shell.run(["kill", f"-{number}", str(rec["State"]["Pid"])])
     return rec
 
 

@@ -79,3 +79,15 @@ ms() {
     run bocker exec -t et sh -c 'echo $TERM'
     assert_output --regexp '^xterm'$'\r''?$'
 }
+
+@test "kill -s 0, -1, 65, BOGUS are refused: exit 1, one line; the container runs on" {
+    bocker run -d --name ks busybox sleep 30 >/dev/null
+    for sig in 0 -1 65 BOGUS; do
+        run --separate-stderr bocker kill -s "$sig" ks
+        assert_failure 1
+        bk_assert_error_line "invalid signal: $sig"
+        [ "${#stderr_lines[@]}" = 1 ] || fail "more than one line: $stderr"
+    done
+    run bocker inspect --format '.[0].State.Status' ks
+    assert_output running
+}

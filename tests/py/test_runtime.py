@@ -104,3 +104,13 @@ def test_a_zombie_is_not_alive():
     assert runtime.pid_start_time(p.pid) == start
     assert not runtime.alive(p.pid, start)
     p.wait()
+
+
+def test_signal_numbers_and_refused_signals():
+    import pytest
+    from bocker import BockerError, lifecycle
+    assert [lifecycle.signal_number(s) for s in ("KILL", "sighup", "SIGTERM", "12", "64", "RTMIN+2")] == \
+        [9, 1, 15, 12, 64, 36]
+    for bad in ("0", "-1", "65", "BOGUS", "SIG_DFL", "RTMIN+99", ""):
+        with pytest.raises(BockerError, match="invalid signal"):
+            lifecycle.signal_number(bad)
