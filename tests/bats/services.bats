@@ -91,3 +91,14 @@ ms() {
     run bocker inspect --format '.[0].State.Status' ks
     assert_output running
 }
+
+@test "run --rm --volumes-from X: succeeds quietly and leaves X's anonymous volume" {
+    bocker run -d --name vx -v /data busybox sleep 30 >/dev/null
+    run --separate-stderr bocker run --rm --volumes-from vx busybox sh -c 'echo hi > /data/f'
+    assert_success
+    assert_equal "$stderr" ''
+    run bocker exec vx cat /data/f
+    assert_output hi
+    run bocker volume ls -q
+    assert_equal "${#lines[@]}" 1
+}
