@@ -86,7 +86,19 @@ def _monitor(cfg, rec):
         containers.unlink(fifo)
         shell.do(f"mkfifo {shell.quote(fifo)}", os.mkfifo, fifo, 0o600)
     return runtime.monitor_script(exit_file, fifo, containers.cdir(cfg, cid, "container.log"),
-                                  log_max_size(rec), containers.bocker_argv(cfg, "_exited", cid))
+                                  log_max_size(rec), containers.bocker_argv(cfg, "_exited", cid),
+                                  stdin_fifo=_stdin_fifo(cfg, rec))
+
+
+def _stdin_fifo(cfg, rec):
+    """-di: the container's stdin, a fifo that stays open (the monitor holds it), so that a shell
+    waits for input instead of reading an end of file; None without -i (or with -t: the pty)."""
+    if not rec["Config"].get("OpenStdin") or rec["Config"].get("Tty"):
+        return None
+    fifo = containers.cdir(cfg, rec["Id"], "stdin.fifo")
+    containers.unlink(fifo)
+    shell.do(f"mkfifo {shell.quote(fifo)}", os.mkfifo, fifo, 0o600)
+    return fifo
 
 
 def _record_running(cfg, rec, handle, detach):

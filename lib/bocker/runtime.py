@@ -67,18 +67,20 @@ def process_options(workdir, user, env, tty=False):
     return opts
 
 
-def monitor_script(exit_file, log_fifo, log_path, max_size, on_exit):
+def monitor_script(exit_file, log_fifo, log_path, max_size, on_exit, stdin_fifo=None):
     """The detached container's waiter: a shell (~1 MB), not a Python process per container.
     The container's output goes through a fifo to `busybox awk`, which stamps each line into
     the log (a fifo, not a `|`: a pipeline would fork a second shell per container); the shell
-    records the exit code, then runs `on_exit` (bocker's bookkeeping) once, at exit."""
+    records the exit code, then runs `on_exit` (bocker's bookkeeping) once, at exit.
+    `stdin_fifo` (-di): opened read-write, it is the container's stdin and never ends."""
     from .logs import awk_program
     q = shell.quote
     logging = ""
     if log_fifo:  # (with -t the pty is the output, and bocker's copier stamps it)
         logging = (f'TZ=UTC0 busybox awk -v out={q(log_path)} -v max={max_size} {q(awk_program())} '
                    f'< {q(log_fifo)} & exec > {q(log_fifo)} 2>&1; rm -f {q(log_fifo)}; ')
-    return f'{logging}"$@"; echo $? > {q(exit_file)}; exec {" ".join(q(a) for a in on_exit)}'
+    stdin = f"exec <> {q(stdin_fifo)}; " if stdin_fifo else ""
+    return f'{logging}{stdin}"$@"; echo $? > {q(exit_file)}; exec {" ".join(q(a) for a in on_exit)}'
 
 
 

@@ -102,3 +102,14 @@ ms() {
     run bocker volume ls -q
     assert_equal "${#lines[@]}" 1
 }
+
+@test "run -di busybox sh stays Up with its stdin open; what is written to it runs" {
+    bocker run -di --name di busybox sh >/dev/null
+    sleep 1
+    run bocker inspect --format '.[0].State.Status' di
+    assert_output running
+    echo 'echo from-stdin' > "$BOCKER_ROOT/containers/$(bk_id di)/stdin.fifo"
+    wait_for bash -c "'$BOCKER' logs di | grep -qx from-stdin"
+    run bocker stop -t 1 di
+    assert_success
+}
