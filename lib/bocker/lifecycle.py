@@ -350,6 +350,17 @@ def stop(cfg, ref, timeout=10, sig="TERM"):
     _reap(cfg, cid)
 
 
+def stop_all(cfg, refs, timeout=10, sig="TERM"):
+    """Several containers stopped at once, as Docker does (-t 2 for three: 2 s, not 6): one thread
+    each. Returns, for cli's each(), a function that waits for one of them (raising its error)."""
+    from concurrent.futures import ThreadPoolExecutor
+    refs = list(dict.fromkeys(refs))
+    pool = ThreadPoolExecutor(max_workers=max(len(refs), 1))
+    futures = {ref: pool.submit(stop, cfg, ref, timeout, sig) for ref in refs}
+    pool.shutdown(wait=False)
+    return lambda ref: futures[ref].result()
+
+
 def _reap(cfg, cid):
     """If nobody is left to record a container's exit (its monitor died), record it now."""
     try:

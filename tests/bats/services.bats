@@ -113,3 +113,21 @@ ms() {
     run bocker stop -t 1 di
     assert_success
 }
+
+@test "stop -t 2 a b c stops them in parallel: about 2 s, not 6; each name printed" {
+    for n in pa pb pc; do bocker run -d --name $n busybox sleep 60 >/dev/null; done
+    t0=$(ms)
+    run bocker stop -t 2 pa pb pc
+    t1=$(ms)
+    assert_success
+    assert_output $'pa\npb\npc'
+    [ $((t1 - t0)) -lt 4500 ] || fail "stop took $((t1 - t0)) ms"
+    for n in pa pb pc; do
+        run bocker inspect --format '.[0].State.ExitCode' $n
+        assert_output 137
+    done
+    run --separate-stderr bocker stop -t 1 pa nosuch
+    assert_failure 1
+    assert_output pa
+    bk_assert_error_line 'No such container: nosuch'
+}

@@ -228,7 +228,7 @@ def cmd_start(cfg, a):
 def cmd_stop(cfg, a):
     """Stop running containers: SIGTERM, then SIGKILL after -t seconds."""
     from .. import lifecycle
-    return each(a.containers, lambda r: lifecycle.stop(cfg, r, a.time, a.signal))
+    return each(a.containers, lifecycle.stop_all(cfg, a.containers, a.time, a.signal))
 
 
 @verb("restart", arg("-t", "--time", type=int, default=10, help="seconds to wait before SIGKILL"),
