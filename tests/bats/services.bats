@@ -28,12 +28,15 @@ ms() {
     bocker run -d --name z busybox sleep 60 >/dev/null
     pid=$(bocker inspect --format '.[0].State.Pid' z)
     waiter=$(awk '{print $4}' /proc/$pid/stat)  # busybox unshare, which reaps PID 1
+    kill -9 "$(bocker inspect --format '.[0].State.MonitorPid' z)"  # a crash: no monitor
     kill -STOP "$waiter"
     kill -9 "$pid"
-    wait_for bash -c "[ \"\$(awk '{print \$3}' /proc/$pid/stat 2>/dev/null)\" = Z ]"
-    run bocker inspect --format '.[0].State.Status' z
+    ok=0
+    wait_for bash -c "[ \"\$(awk '{print \$3}' /proc/$pid/stat 2>/dev/null)\" = Z ]" && ok=1
+    status=$(bocker inspect --format '.[0].State.Status' z)
     kill -CONT "$waiter"
-    assert_output exited
+    [ "$ok" = 1 ] || fail "PID 1 did not become a zombie: $(cat /proc/$pid/stat 2>&1); waiter $(cat /proc/$waiter/stat 2>&1)"
+    assert_equal "$status" exited
 }
 
 @test "run -it and start -ai without a terminal: 'the input device is not a TTY', exit 1, nothing made" {
