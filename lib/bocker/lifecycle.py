@@ -80,12 +80,13 @@ def _monitor(cfg, rec):
     cid = rec["Id"]
     exit_file = containers.cdir(cfg, cid, "exitcode")
     containers.unlink(exit_file)
-    fifo = None
+    fifos = None
     if not rec["Config"].get("Tty"):
-        fifo = containers.cdir(cfg, cid, "log.fifo")
-        containers.unlink(fifo)
-        shell.do(f"mkfifo {shell.quote(fifo)}", os.mkfifo, fifo, 0o600)
-    return runtime.monitor_script(exit_file, fifo, containers.cdir(cfg, cid, "container.log"),
+        fifos = (containers.cdir(cfg, cid, "log.fifo"), containers.cdir(cfg, cid, "log-stderr.fifo"))
+        for fifo in fifos:
+            containers.unlink(fifo)
+            shell.do(f"mkfifo {shell.quote(fifo)}", os.mkfifo, fifo, 0o600)
+    return runtime.monitor_script(exit_file, fifos, containers.cdir(cfg, cid, "container.log"),
                                   log_max_size(rec), containers.bocker_argv(cfg, "_exited", cid),
                                   stdin_fifo=_stdin_fifo(cfg, rec))
 

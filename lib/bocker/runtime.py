@@ -67,21 +67,24 @@ def process_options(workdir, user, env, tty=False):
     return opts
 
 
-def monitor_script(exit_file, log_fifo, log_path, max_size, on_exit, stdin_fifo=None):
+def monitor_script(exit_file, log_fifos, log_path, max_size, on_exit, stdin_fifo=None):
     """The detached container's waiter: a shell (~1 MB), not a Python process per container.
-    The container's output goes through a fifo to `busybox awk`, which stamps each line into
-    the log (a fifo, not a `|`: a pipeline would fork a second shell per container); the shell
-    records the exit code, then runs `on_exit` (bocker's bookkeeping) once, at exit.
+    The container's stdout and stderr go through two fifos to one `busybox awk` each, which
+    stamps each line into the log with its stream (fifos, not `|`: a pipeline would fork a
+    second shell per container); the shell records the exit code, then runs `on_exit`
+    (bocker's bookkeeping) once, at exit.
     `stdin_fifo` (-di): opened read-write, it is the container's stdin and never ends."""
-    from .logs import awk_program
+    from .logs import awk_program, boot_time
     q = shell.quote
     logging = ""
-    if log_fifo:  # (with -t the pty is the output, and bocker's copier stamps it)
-        logging = (f'TZ=UTC0 busybox awk -v out={q(log_path)} -v max={max_size} {q(awk_program())} '
-                   f'< {q(log_fifo)} & exec > {q(log_fifo)} 2>&1; rm -f {q(log_fifo)}; ')
+    if log_fifos:  # (with -t the pty is the output, and bocker's copier stamps it)
+        out, err = log_fifos
+        awk = f'TZ=UTC0 busybox awk -v out={q(log_path)} -v max={max_size} -v boot={boot_time():.6f}'
+        logging = (f"{awk} -v sep=' ' {q(awk_program())} < {q(out)} & "
+                   f"{awk} -v sep='!' {q(awk_program())} < {q(err)} & "
+                   f'exec > {q(out)} 2> {q(err)}; rm -f {q(out)} {q(err)}; ')
     stdin = f"exec <> {q(stdin_fifo)}; " if stdin_fifo else ""
     return f'{logging}{stdin}"$@"; echo $? > {q(exit_file)}; exec {" ".join(q(a) for a in on_exit)}'
-
 
 
 def command_of(rec):
@@ -258,11 +261,11 @@ def relay(proc, log=None):
     import selectors
     import sys
     sel = selectors.PollSelector()  # (epoll refuses a regular file as stdin)
-    targets = {}
-    for pipe, out in ((proc.stdout, sys.stdout.buffer), (proc.stderr, sys.stderr.buffer)):
+    targets, streams = {}, {}
+    for pipe, out, stream in ((proc.stdout, sys.stdout.buffer, "stdout"), (proc.stderr, sys.stderr.buffer, "stderr")):
         if pipe is not None:
             sel.register(pipe, selectors.EVENT_READ)
-            targets[pipe.fileno()] = out
+            targets[pipe.fileno()], streams[pipe.fileno()] = out, stream
     feed = _StdinFeed(sel, proc.stdin) if proc.stdin is not None else None
     while targets:
         for key, events in sel.select():
@@ -271,7 +274,7 @@ def relay(proc, log=None):
                 continue
             data = os.read(key.fd, 65536)
             if data and log is not None:
-                log.write(data)
+                log.write(data, streams[key.fd])
             try:
                 if not data:
                     raise EOFError

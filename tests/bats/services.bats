@@ -134,3 +134,23 @@ ms() {
     assert_output pa
     bk_assert_error_line 'No such container: nosuch'
 }
+
+@test "logs keeps stdout and stderr apart (foreground and detached); -t shows nanosecond stamps" {
+    bocker run --name lf busybox sh -c 'echo out1; echo err1 >&2; echo out2' >/dev/null 2>&1
+    bocker run -d --name ld busybox sh -c 'echo out1; echo err1 >&2; echo out2' >/dev/null
+    bocker wait ld >/dev/null
+    for c in lf ld; do
+        run bash -c "'$BOCKER' logs $c 2>/dev/null"
+        assert_output $'out1\nout2'
+        run bash -c "'$BOCKER' logs $c 2>&1 >/dev/null"
+        assert_output err1
+        run --separate-stderr bocker logs -t $c
+        assert_equal "${#lines[@]}" 2
+        for line in "${lines[@]}" "$stderr"; do
+            [[ "$line" =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{9}Z\ (out|err)[12]$ ]] ||
+                fail "not an RFC 3339 nano stamp and the text: $line"
+        done
+        run bocker logs --since 1h $c
+        assert_equal "${#lines[@]}" 3
+    done
+}
