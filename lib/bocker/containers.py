@@ -140,13 +140,13 @@ class RunOptions:
     __slots__ = ("name", "env", "workdir", "user", "rm", "hostname", "entrypoint", "network", "memory", "cpus",
                  "pids_limit", "labels", "volumes", "volumes_from", "tmpfs", "tty", "interactive", "ports",
                  "log_max_size", "command", "memory_swap", "memory_reservation", "cpu_shares", "cpuset_cpus",
-                 "cpuset_mems", "security")
+                 "cpuset_mems", "security", "stop_signal", "stop_timeout")
 
     def __init__(self, name=None, env=(), workdir=None, user=None, rm=False, hostname=None, entrypoint=None,
                  network="bridge", memory=0, cpus=0, pids_limit=0, labels=None, volumes=(), volumes_from=(),
                  tmpfs=(), tty=False, interactive=False, ports=(), log_max_size=None, command=(),
                  memory_swap=0, memory_reservation=0, cpu_shares=0, cpuset_cpus="", cpuset_mems="",
-                 security=None):
+                 security=None, stop_signal=None, stop_timeout=None):
         self.name, self.env, self.workdir, self.user, self.rm = name, list(env), workdir, user, rm
         self.hostname, self.entrypoint, self.network = hostname, entrypoint, network
         self.memory, self.cpus, self.pids_limit = memory, cpus, pids_limit  # bytes, CPUs, count; 0: none
@@ -160,6 +160,7 @@ class RunOptions:
         self.tty, self.interactive = tty, interactive
         self.ports = list(ports)  # network.ports.parse_port() dicts
         self.log_max_size, self.command = log_max_size, list(command)  # None: the default size
+        self.stop_signal, self.stop_timeout = stop_signal, stop_timeout  # None: the image's, or TERM and 10 s
 
 
 def make_record(cfg, cid, name, image_id, ref, opts):
@@ -191,7 +192,8 @@ def make_record(cfg, cid, name, image_id, ref, opts):
                    "Tty": bool(opts.tty), "OpenStdin": bool(opts.interactive),
                    "Env": env, "Cmd": cmd, "Entrypoint": entrypoint, "Image": ref,
                    "WorkingDir": opts.workdir or image_cfg.get("WorkingDir") or "",
-                   "Labels": dict(image_cfg.get("Labels") or {}, **opts.labels)},
+                   "Labels": dict(image_cfg.get("Labels") or {}, **opts.labels),
+                   "StopSignal": opts.stop_signal or image_cfg.get("StopSignal"), "StopTimeout": opts.stop_timeout},
         "HostConfig": {"NetworkMode": opts.network,
                        "Memory": opts.memory,
                        "NanoCpus": int(opts.cpus * 1e9),

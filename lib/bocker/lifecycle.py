@@ -335,10 +335,15 @@ def _pid_alive(pid):
         return True
 
 
-def stop(cfg, ref, timeout=10, sig="TERM"):
-    """SIGTERM, wait `timeout` seconds, then SIGKILL; the exit is recorded."""
+def stop(cfg, ref, timeout=None, sig=None):
+    """The stop signal (SIGTERM unless --stop-signal or the image's STOPSIGNAL say otherwise),
+    wait `timeout` seconds (--stop-timeout, or 10), then SIGKILL; the exit is recorded."""
     cid = containers.resolve(cfg, ref)
     rec = containers.load(cfg, cid)
+    sig = sig or rec["Config"].get("StopSignal") or "TERM"
+    timeout = timeout if timeout is not None else rec["Config"].get("StopTimeout")
+    timeout = 10 if timeout is None else timeout
+    signal_number(sig)  # refused before anything is sent
     st = containers.state(cfg, rec)
     if st["Status"] not in ("running", "paused"):
         return
@@ -351,7 +356,7 @@ def stop(cfg, ref, timeout=10, sig="TERM"):
     _reap(cfg, cid)
 
 
-def stop_all(cfg, refs, timeout=10, sig="TERM"):
+def stop_all(cfg, refs, timeout=None, sig=None):
     """Several containers stopped at once, as Docker does (-t 2 for three: 2 s, not 6): one thread
     each. Returns, for cli's each(), a function that waits for one of them (raising its error)."""
     from concurrent.futures import ThreadPoolExecutor

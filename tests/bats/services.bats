@@ -154,3 +154,31 @@ ms() {
         assert_equal "${#lines[@]}" 3
     done
 }
+
+@test "--stop-signal, the image's STOPSIGNAL and --stop-timeout are what stop uses; stop -s still wins" {
+    TRAPS='trap "exit 10" USR1; trap "exit 15" TERM; while :; do sleep 0.1; done'
+    bocker run -d --name ss --stop-signal USR1 busybox sh -c "$TRAPS" >/dev/null
+    run bocker inspect --format '.[0].Config.StopSignal' ss
+    assert_output USR1
+    bocker stop ss >/dev/null
+    run bocker inspect --format '.[0].State.ExitCode' ss
+    assert_output 10
+    bocker start ss >/dev/null
+    bocker stop -s TERM ss >/dev/null
+    run bocker inspect --format '.[0].State.ExitCode' ss
+    assert_output 15
+    bocker commit -c 'STOPSIGNAL SIGUSR1' ss svc-stopsig >/dev/null
+    bocker run -d --name si svc-stopsig sh -c "$TRAPS" >/dev/null
+    bocker stop si >/dev/null
+    run bocker inspect --format '.[0].State.ExitCode' si
+    assert_output 10
+    bocker run -d --name st --stop-timeout 1 busybox sleep 30 >/dev/null
+    t0=$(ms)
+    bocker stop st >/dev/null
+    [ $(($(ms) - t0)) -lt 3000 ] || fail "stop did not use --stop-timeout 1"
+    run --separate-stderr bocker run -d --stop-signal BOGUS busybox true
+    assert_failure 125
+    bk_assert_error_line 'invalid signal: BOGUS'
+    bocker rm -f ss si st >/dev/null
+    bocker rmi svc-stopsig >/dev/null
+}

@@ -51,6 +51,8 @@ RUN_ARGS = (
     arg("--userns-remap", metavar="default",
         help="root inside is the `bocker` range of /etc/subuid (default: $BOCKER_USERNS_REMAP)"),
     arg("--userns", metavar="host", help="host: no remapping, whatever BOCKER_USERNS_REMAP says"),
+    arg("--stop-signal", metavar="SIGNAL", help="signal `stop` sends first (default: the image's STOPSIGNAL, or TERM)"),
+    arg("--stop-timeout", type=int, metavar="SECONDS", help="seconds `stop` waits before SIGKILL (default 10)"),
     arg("image", help="image name[:tag] or id"),
     arg("command", nargs="...", help="command and arguments (default: the image's CMD)"),
 )
@@ -100,7 +102,15 @@ def _run_options(a):
         memory_swap=_memory_swap(a.memory_swap),
         memory_reservation=cgroups.parse_memory(a.memory_reservation) if a.memory_reservation else 0,
         cpu_shares=a.cpu_shares or 0, cpuset_cpus=a.cpuset_cpus or "", cpuset_mems=a.cpuset_mems or "",
-        security=_security(a))
+        security=_security(a), stop_signal=_stop_signal(a.stop_signal), stop_timeout=a.stop_timeout)
+
+
+def _stop_signal(sig):
+    """--stop-signal, checked now (a bad one would only show at `stop`), kept as given."""
+    from .. import lifecycle
+    if sig is not None:
+        lifecycle.signal_number(sig)
+    return sig
 
 
 def _memory_swap(text):
@@ -222,8 +232,8 @@ def cmd_start(cfg, a):
     return 1 if failed else 0
 
 
-@verb("stop", arg("-t", "--time", type=int, default=10, help="seconds to wait before SIGKILL"),
-      arg("-s", "--signal", default="TERM", help="signal to send first"),
+@verb("stop", arg("-t", "--time", type=int, help="seconds to wait before SIGKILL (default: --stop-timeout, or 10)"),
+      arg("-s", "--signal", help="signal to send first (default: --stop-signal, the image's STOPSIGNAL, or TERM)"),
       arg("containers", nargs="+", help="containers to stop"))
 def cmd_stop(cfg, a):
     """Stop running containers: SIGTERM, then SIGKILL after -t seconds."""
@@ -231,7 +241,7 @@ def cmd_stop(cfg, a):
     return each(a.containers, lifecycle.stop_all(cfg, a.containers, a.time, a.signal))
 
 
-@verb("restart", arg("-t", "--time", type=int, default=10, help="seconds to wait before SIGKILL"),
+@verb("restart", arg("-t", "--time", type=int, help="seconds to wait before SIGKILL (default: --stop-timeout, or 10)"),
       arg("containers", nargs="+", help="containers to restart"))
 def cmd_restart(cfg, a):
     """Stop (if running), then start containers."""
