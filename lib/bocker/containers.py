@@ -240,14 +240,36 @@ def volumes_from(cfg, refs):
     return out
 
 
+def check_name(name):
+    if not NAME_RE.fullmatch(name):
+        raise BockerError(f'Invalid container name ({name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed')
+    if len(name) > 255:  # a file name (names/NAME) has no room for more
+        raise BockerError(f"Invalid container name ({name[:20]}...): at most 255 characters")
+
+
+def rename(cfg, ref, new):
+    """A new name: claimed first (atomic, so it cannot be taken twice), then the record, then the
+    old name let go. Running or not, as Docker's."""
+    new = new[1:] if new.startswith("/") else new
+    check_name(new)
+    cid = resolve(cfg, ref)
+    with store.lock(cdir(cfg, cid, ".lock")):
+        rec = load(cfg, cid)
+        old = rec["Name"][1:]
+        if new == old:
+            raise BockerError("Renaming a container with the same name as its current name")
+        _claim_name(cfg, new, cid)
+        rec["Name"] = "/" + new
+        save(cfg, rec)
+        unlink(cfg.path("names", old))
+
+
 def create(cfg, ref, opts):
     """Snapshot the image and write the record; returns the record. Undone if any step fails."""
     image_id = images.resolve(cfg, ref)
     name = opts.name
-    if name is not None and not NAME_RE.fullmatch(name):
-        raise BockerError(f'Invalid container name ({name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed')
-    if name is not None and len(name) > 255:  # a file name (names/NAME) has no room for more
-        raise BockerError(f"Invalid container name ({name[:20]}...): at most 255 characters")
+    if name is not None:
+        check_name(name)
     check_process(opts.workdir, opts.user, opts.env)
     from . import userns, volumes
     cid = os.urandom(32).hex()

@@ -182,3 +182,27 @@ ms() {
     bocker rm -f ss si st >/dev/null
     bocker rmi svc-stopsig >/dev/null
 }
+
+@test "rename: the new name resolves, the old one is free; a taken or invalid name is refused with one line" {
+    bocker run -d --name old1 busybox sleep 30 >/dev/null
+    id=$(bk_id old1)
+    bocker run -d --name other busybox sleep 30 >/dev/null
+    run bocker rename old1 new1
+    assert_success
+    assert_equal "$(bk_id new1)" "$id"
+    run bocker ps --format '.Names'
+    assert_line new1
+    refute_line old1
+    run --separate-stderr bocker inspect old1
+    assert_failure
+    run --separate-stderr bocker rename new1 other
+    assert_failure 1
+    bk_assert_error_line 'already in use'
+    run --separate-stderr bocker rename new1 'bad/name'
+    assert_failure 1
+    bk_assert_error_line 'Invalid container name'
+    run bocker rename new1 old1   # the old name is free again
+    assert_success
+    run bocker exec old1 true
+    assert_success
+}

@@ -30,6 +30,8 @@ INDEX = {
     "save": "images", "load": "images", "export": "containers", "import": "images",
     "history": "images", "search": "registry",
     "build": "build",
+    # services (issue 14)
+    "rename": "containers",
 }
 
 

@@ -375,3 +375,13 @@ def cmd_export(cfg, a):
     from .. import archive, containers
     cid = containers.resolve(cfg, a.container)
     archive.export(cfg, containers.cdir(cfg, cid, "rootfs"), a.output)
+
+
+@verb("rename", arg("container", help="container"), arg("name", help="its new name"))
+def cmd_rename(cfg, a):
+    """Rename a container (running or not)."""
+    from .. import containers
+    try:
+        containers.rename(cfg, a.container, a.name)
+    except BockerError as e:  # a refusal: 1, as Docker's CLI
+        raise BockerError(str(e), code=1)
