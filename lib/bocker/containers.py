@@ -141,13 +141,13 @@ class RunOptions:
                  "memory", "cpus",
                  "pids_limit", "labels", "volumes", "volumes_from", "tmpfs", "tty", "interactive", "ports",
                  "log_max_size", "command", "memory_swap", "memory_reservation", "cpu_shares", "cpuset_cpus",
-                 "cpuset_mems", "security")
+                 "cpuset_mems", "security", "stop_signal", "stop_timeout")
 
     def __init__(self, name=None, env=(), workdir=None, user=None, rm=False, hostname=None, entrypoint=None,
                  network="bridge", memory=0, cpus=0, pids_limit=0, labels=None, volumes=(), volumes_from=(),
                  tmpfs=(), tty=False, interactive=False, ports=(), log_max_size=None, command=(),
                  memory_swap=0, memory_reservation=0, cpu_shares=0, cpuset_cpus="", cpuset_mems="",
-                 security=None, aliases=(), ip=None, dns=None):
+                 security=None, aliases=(), ip=None, dns=None, stop_signal=None, stop_timeout=None):
         self.aliases, self.ip = list(aliases), ip  # --network-alias, --ip: the network's endpoint
         self.dns = dict(dns or {})  # HostConfig's Dns, DnsSearch, ExtraHosts (--dns, --dns-search, --add-host)
         self.name, self.env, self.workdir, self.user, self.rm = name, list(env), workdir, user, rm
@@ -163,6 +163,7 @@ class RunOptions:
         self.tty, self.interactive = tty, interactive
         self.ports = list(ports)  # network.ports.parse_port() dicts
         self.log_max_size, self.command = log_max_size, list(command)  # None: the default size
+        self.stop_signal, self.stop_timeout = stop_signal, stop_timeout  # None: the image's, or TERM and 10 s
 
 
 def make_record(cfg, cid, name, image_id, ref, opts):
@@ -194,7 +195,8 @@ def make_record(cfg, cid, name, image_id, ref, opts):
                    "Tty": bool(opts.tty), "OpenStdin": bool(opts.interactive),
                    "Env": env, "Cmd": cmd, "Entrypoint": entrypoint, "Image": ref,
                    "WorkingDir": opts.workdir or image_cfg.get("WorkingDir") or "",
-                   "Labels": dict(image_cfg.get("Labels") or {}, **opts.labels)},
+                   "Labels": dict(image_cfg.get("Labels") or {}, **opts.labels),
+                   "StopSignal": opts.stop_signal or image_cfg.get("StopSignal"), "StopTimeout": opts.stop_timeout},
         "HostConfig": {"NetworkMode": opts.network,
                        "Memory": opts.memory,
                        "NanoCpus": int(opts.cpus * 1e9),
@@ -245,14 +247,36 @@ def volumes_from(cfg, refs):
     return out
 
 
+def check_name(name):
+    if not NAME_RE.fullmatch(name):
+        raise BockerError(f'Invalid container name ({name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed')
+    if len(name) > 255:  # a file name (names/NAME) has no room for more
+        raise BockerError(f"Invalid container name ({name[:20]}...): at most 255 characters")
+
+
+def rename(cfg, ref, new):
+    """A new name: claimed first (atomic, so it cannot be taken twice), then the record, then the
+    old name let go. Running or not, as Docker's."""
+    new = new[1:] if new.startswith("/") else new
+    check_name(new)
+    cid = resolve(cfg, ref)
+    with store.lock(cdir(cfg, cid, ".lock")):
+        rec = load(cfg, cid)
+        old = rec["Name"][1:]
+        if new == old:
+            raise BockerError("Renaming a container with the same name as its current name")
+        _claim_name(cfg, new, cid)
+        rec["Name"] = "/" + new
+        save(cfg, rec)
+        unlink(cfg.path("names", old))
+
+
 def create(cfg, ref, opts):
     """Snapshot the image and write the record; returns the record. Undone if any step fails."""
     image_id = images.resolve(cfg, ref)
     name = opts.name
-    if name is not None and not NAME_RE.fullmatch(name):
-        raise BockerError(f'Invalid container name ({name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed')
-    if name is not None and len(name) > 255:  # a file name (names/NAME) has no room for more
-        raise BockerError(f"Invalid container name ({name[:20]}...): at most 255 characters")
+    if name is not None:
+        check_name(name)
     check_process(opts.workdir, opts.user, opts.env)
     from . import userns, volumes
     cid = os.urandom(32).hex()

@@ -56,12 +56,12 @@ def config_bytes_of(config):
     return text.encode()
 
 
-_CHANGES = ("CMD", "ENTRYPOINT", "ENV", "WORKDIR", "USER", "LABEL", "EXPOSE")
+_CHANGES = ("CMD", "ENTRYPOINT", "ENV", "WORKDIR", "USER", "LABEL", "EXPOSE", "STOPSIGNAL")
 
 
 def apply(config, change):
     """Apply one Dockerfile instruction (`commit -c`, `import -c`) to an image's runtime config:
-    CMD, ENTRYPOINT, ENV, WORKDIR, USER, LABEL, EXPOSE. The line is read by the Dockerfile parser;
+    CMD, ENTRYPOINT, ENV, WORKDIR, USER, LABEL, EXPOSE, STOPSIGNAL. The line is read by the Dockerfile parser;
     `$VAR`s are kept as written (there is no build to substitute them from), quotes are removed."""
     from .build import parser
     ins = parser.parse_line(change)

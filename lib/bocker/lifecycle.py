@@ -113,13 +113,26 @@ def _monitor(cfg, rec):
     cid = rec["Id"]
     exit_file = containers.cdir(cfg, cid, "exitcode")
     containers.unlink(exit_file)
-    fifo = None
+    fifos = None
     if not rec["Config"].get("Tty"):
-        fifo = containers.cdir(cfg, cid, "log.fifo")
-        containers.unlink(fifo)
-        shell.do(f"mkfifo {shell.quote(fifo)}", os.mkfifo, fifo, 0o600)
-    return runtime.monitor_script(exit_file, fifo, containers.cdir(cfg, cid, "container.log"),
-                                  log_max_size(rec), containers.bocker_argv(cfg, "_exited", cid))
+        fifos = (containers.cdir(cfg, cid, "log.fifo"), containers.cdir(cfg, cid, "log-stderr.fifo"))
+        for fifo in fifos:
+            containers.unlink(fifo)
+            shell.do(f"mkfifo {shell.quote(fifo)}", os.mkfifo, fifo, 0o600)
+    return runtime.monitor_script(exit_file, fifos, containers.cdir(cfg, cid, "container.log"),
+                                  log_max_size(rec), containers.bocker_argv(cfg, "_exited", cid),
+                                  stdin_fifo=_stdin_fifo(cfg, rec))
+
+
+def _stdin_fifo(cfg, rec):
+    """-di: the container's stdin, a fifo that stays open (the monitor holds it), so that a shell
+    waits for input instead of reading an end of file; None without -i (or with -t: the pty)."""
+    if not rec["Config"].get("OpenStdin") or rec["Config"].get("Tty"):
+        return None
+    fifo = containers.cdir(cfg, rec["Id"], "stdin.fifo")
+    containers.unlink(fifo)
+    shell.do(f"mkfifo {shell.quote(fifo)}", os.mkfifo, fifo, 0o600)
+    return fifo
 
 
 def _record_running(cfg, rec, handle, detach):
@@ -226,9 +239,17 @@ def _log_writer(cfg, rec):
     return logs.Writer(containers.cdir(cfg, rec["Id"], "container.log"), log_max_size(rec))
 
 
+def check_terminal(tty, interactive):
+    """-it needs a terminal on bocker's stdin, as Docker's: a pipe or a file would leave the
+    container's shell waiting on a terminal nobody types into."""
+    if tty and interactive and not shell.dry_run and not os.isatty(0):
+        raise BockerError("the input device is not a TTY", code=1)
+
+
 def run_foreground(cfg, rec, interactive=False):
     """start + attach, as `bocker run` without -d (and `start -a`)."""
     import subprocess
+    check_terminal(rec["Config"].get("Tty"), interactive)
     if rec["Config"].get("Tty") and not shell.dry_run:
         from . import terminal
         master, slave = terminal.open_pty()
@@ -236,6 +257,7 @@ def run_foreground(cfg, rec, interactive=False):
             handle = start(cfg, rec, stdin=slave, stdout=slave, stderr=slave)
         finally:
             os.close(slave)
+        runtime.forward_signals(handle.pid)  # as without -t: bocker lives on to record the exit
         with shell.step("run"):
             code = runtime.exit_code(terminal.relay(master, handle.proc, _log_writer(cfg, rec), interactive))
         record_exit_locked(cfg, rec, code)
@@ -291,19 +313,27 @@ def running_record(cfg, ref):
 
 
 def signal_number(sig):
+    """A signal name (KILL, SIGHUP, RTMIN+2) or number (1 to SIGRTMAX); anything else, 0
+    (which only tests a pid) included, is refused."""
     import signal as signals
     s = str(sig).upper()
     if s.isdigit():
-        return int(s)
-    try:
-        return int(getattr(signals, s if s.startswith("SIG") else "SIG" + s))
-    except AttributeError:
+        number = int(s)
+    else:
+        name = s if s.startswith("SIG") else "SIG" + s
+        base, plus, offset = name.partition("+")
+        number = signals.Signals[base].value if base in signals.Signals.__members__ else 0
+        if plus:
+            number = number + int(offset) if base == "SIGRTMIN" and offset.isdigit() else 0
+    if not 1 <= number <= signals.SIGRTMAX:
         raise BockerError(f"invalid signal: {sig}")
+    return int(number)
 
 
 def send_signal(cfg, ref, sig="KILL"):
+    number = signal_number(sig)  # refused before the container is looked at
     rec = running_record(cfg, ref)
-    shell.run(["kill", f"-{signal_number(sig)}", str(rec["State"]["Pid"])])
+    shell.run(["kill", f"-{number}", str(rec["State"]["Pid"])])
     return rec
 
 
@@ -340,10 +370,15 @@ def _pid_alive(pid):
         return True
 
 
-def stop(cfg, ref, timeout=10, sig="TERM"):
-    """SIGTERM, wait `timeout` seconds, then SIGKILL; the exit is recorded."""
+def stop(cfg, ref, timeout=None, sig=None):
+    """The stop signal (SIGTERM unless --stop-signal or the image's STOPSIGNAL say otherwise),
+    wait `timeout` seconds (--stop-timeout, or 10), then SIGKILL; the exit is recorded."""
     cid = containers.resolve(cfg, ref)
     rec = containers.load(cfg, cid)
+    sig = sig or rec["Config"].get("StopSignal") or "TERM"
+    timeout = timeout if timeout is not None else rec["Config"].get("StopTimeout")
+    timeout = 10 if timeout is None else timeout
+    signal_number(sig)  # refused before anything is sent
     st = containers.state(cfg, rec)
     if st["Status"] not in ("running", "paused"):
         return
@@ -354,6 +389,17 @@ def stop(cfg, ref, timeout=10, sig="TERM"):
         shell.run(["kill", "-9", str(st["Pid"])], check=False)
         wait_exit(cfg, cid, 5)
     _reap(cfg, cid)
+
+
+def stop_all(cfg, refs, timeout=None, sig=None):
+    """Several containers stopped at once, as Docker does (-t 2 for three: 2 s, not 6): one thread
+    each. Returns, for cli's each(), a function that waits for one of them (raising its error)."""
+    from concurrent.futures import ThreadPoolExecutor
+    refs = list(dict.fromkeys(refs))
+    pool = ThreadPoolExecutor(max_workers=max(len(refs), 1))
+    futures = {ref: pool.submit(stop, cfg, ref, timeout, sig) for ref in refs}
+    pool.shutdown(wait=False)
+    return lambda ref: futures[ref].result()
 
 
 def _reap(cfg, cid):
@@ -391,9 +437,8 @@ def exec_in(cfg, ref, command, workdir=None, user=None, env=(), interactive=Fals
         raise BockerError(f"container {rec['Id'][:12]} is paused, unpause the container before exec")
     containers.check_process(workdir, user, env)
     c = rec["Config"]
-    merged = containers.merge_env(c["Env"], env)
-    if tty:
-        merged.append("TERM=xterm")
+    # -t's TERM=xterm first, so that an explicit -e TERM=... wins
+    merged = containers.merge_env(c["Env"], (["TERM=xterm"] if tty else []) + list(env))
     argv = runtime.exec_argv(cfg, rec, command, workdir or c.get("WorkingDir"), user or c.get("User"),
                              merged, tty=tty and not detach)
     runtime.trace_init(argv)

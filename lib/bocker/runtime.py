@@ -67,19 +67,24 @@ def process_options(workdir, user, env, tty=False):
     return opts
 
 
-def monitor_script(exit_file, log_fifo, log_path, max_size, on_exit):
+def monitor_script(exit_file, log_fifos, log_path, max_size, on_exit, stdin_fifo=None):
     """The detached container's waiter: a shell (~1 MB), not a Python process per container.
-    The container's output goes through a fifo to `busybox awk`, which stamps each line into
-    the log (a fifo, not a `|`: a pipeline would fork a second shell per container); the shell
-    records the exit code, then runs `on_exit` (bocker's bookkeeping) once, at exit."""
-    from .logs import awk_program
+    The container's stdout and stderr go through two fifos to one `busybox awk` each, which
+    stamps each line into the log with its stream (fifos, not `|`: a pipeline would fork a
+    second shell per container); the shell records the exit code, then runs `on_exit`
+    (bocker's bookkeeping) once, at exit.
+    `stdin_fifo` (-di): opened read-write, it is the container's stdin and never ends."""
+    from .logs import awk_program, boot_time
     q = shell.quote
     logging = ""
-    if log_fifo:  # (with -t the pty is the output, and bocker's copier stamps it)
-        logging = (f'TZ=UTC0 busybox awk -v out={q(log_path)} -v max={max_size} {q(awk_program())} '
-                   f'< {q(log_fifo)} & exec > {q(log_fifo)} 2>&1; rm -f {q(log_fifo)}; ')
-    return f'{logging}"$@"; echo $? > {q(exit_file)}; exec {" ".join(q(a) for a in on_exit)}'
-
+    if log_fifos:  # (with -t the pty is the output, and bocker's copier stamps it)
+        out, err = log_fifos
+        awk = f'TZ=UTC0 busybox awk -v out={q(log_path)} -v max={max_size} -v boot={boot_time():.6f}'
+        logging = (f"{awk} -v sep=' ' {q(awk_program())} < {q(out)} & "
+                   f"{awk} -v sep='!' {q(awk_program())} < {q(err)} & "
+                   f'exec > {q(out)} 2> {q(err)}; rm -f {q(out)} {q(err)}; ')
+    stdin = f"exec <> {q(stdin_fifo)}; " if stdin_fifo else ""
+    return f'{logging}{stdin}"$@"; echo $? > {q(exit_file)}; exec {" ".join(q(a) for a in on_exit)}'
 
 
 def command_of(rec):
@@ -210,17 +215,29 @@ def exit_code(returncode):
     return 128 - returncode if returncode < 0 else returncode
 
 
-def pid_start_time(pid):
-    """Field 22 of /proc/PID/stat: tells a container's pid from a later reuse of it."""
+def _stat(pid):
+    """The fields of /proc/PID/stat after the command name (field 3, the state, first), or None."""
     try:
         with open(f"/proc/{pid}/stat") as f:
-            return int(f.read().rsplit(")", 1)[1].split()[19])
-    except (OSError, IndexError, ValueError):
+            return f.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+
+
+def pid_start_time(pid):
+    """Field 22 of /proc/PID/stat: tells a container's pid from a later reuse of it."""
+    fields = _stat(pid)
+    try:
+        return int(fields[19]) if fields else None
+    except (IndexError, ValueError):
         return None
 
 
 def alive(pid, start_time):
-    return bool(pid) and pid_start_time(pid) == start_time
+    """The container's process runs: same start time (not a reused pid), and not a zombie
+    (dead, not yet reaped: its waiter was killed too, as in a host crash)."""
+    fields = _stat(pid) if pid else None
+    return bool(fields) and fields[0] not in ("Z", "X") and pid_start_time(pid) == start_time
 
 
 def forward_signals(pid):
@@ -244,11 +261,11 @@ def relay(proc, log=None):
     import selectors
     import sys
     sel = selectors.PollSelector()  # (epoll refuses a regular file as stdin)
-    targets = {}
-    for pipe, out in ((proc.stdout, sys.stdout.buffer), (proc.stderr, sys.stderr.buffer)):
+    targets, streams = {}, {}
+    for pipe, out, stream in ((proc.stdout, sys.stdout.buffer, "stdout"), (proc.stderr, sys.stderr.buffer, "stderr")):
         if pipe is not None:
             sel.register(pipe, selectors.EVENT_READ)
-            targets[pipe.fileno()] = out
+            targets[pipe.fileno()], streams[pipe.fileno()] = out, stream
     feed = _StdinFeed(sel, proc.stdin) if proc.stdin is not None else None
     while targets:
         for key, events in sel.select():
@@ -257,7 +274,7 @@ def relay(proc, log=None):
                 continue
             data = os.read(key.fd, 65536)
             if data and log is not None:
-                log.write(data)
+                log.write(data, streams[key.fd])
             try:
                 if not data:
                     raise EOFError

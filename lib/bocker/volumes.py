@@ -126,8 +126,8 @@ def plan(cfg, opts, image_cfg, shared=()):
     mounts = [parse_spec(cfg, v) for v in opts.volumes]
     for other_mounts, mode in shared:
         for m in other_mounts:
-            if m["Type"] != "tmpfs":
-                mounts.append(dict(m, RW=m["RW"] and mode != "ro"))
+            if m["Type"] != "tmpfs":  # the other's anonymous volumes stay its own: not removed with this one
+                mounts.append(dict(m, RW=m["RW"] and mode != "ro", Anonymous=False))
     for t in opts.tmpfs:
         dst, _, options = t.partition(":")
         dst = destination(dst, f"invalid tmpfs mount: {t}")

@@ -12,13 +12,13 @@ def stamped(*lines, t="2026-11-25T10:00:00Z"):
 
 
 def test_split_keeps_the_text_as_written():
-    assert logs.split(b"2026-11-25T10:00:00Z a b  c\n") == ("2026-11-25T10:00:00Z", b"a b  c\n")
-    assert logs.split(b"2026-11-25T10:00:00Z \n") == ("2026-11-25T10:00:00Z", b"\n")
+    assert logs.split(b"2026-11-25T10:00:00Z a b  c\n") == ("2026-11-25T10:00:00Z", b"a b  c\n", "stdout")
+    assert logs.split(b"2026-11-25T10:00:00Z \n") == ("2026-11-25T10:00:00Z", b"\n", "stdout")
 
 
 def test_select_tail_since_until():
-    lines = [("2026-11-25T10:00:00Z", b"a\n"), ("2026-11-25T10:00:05Z", b"b\n"),
-             ("2026-11-25T10:00:10Z", b"c\n")]
+    lines = [("2026-11-25T10:00:00Z", b"a\n", "stdout"), ("2026-11-25T10:00:05Z", b"b\n", "stderr"),
+             ("2026-11-25T10:00:10Z", b"c\n", "stdout")]
     assert logs.select(lines) == lines
     assert logs.select(lines, tail=2) == lines[1:]
     assert logs.select(lines, tail=0) == []
@@ -52,7 +52,32 @@ def test_writer_stamps_lines_and_writes_parts_of_lines_at_once(tmp_path):
 
 
 def test_split_of_a_part_of_a_line():
-    assert logs.split(b"2026-11-25T10:00:00.5Z+/ # \n") == ("2026-11-25T10:00:00.5Z", b"/ # ")
+    assert logs.split(b"2026-11-25T10:00:00.5Z+/ # \n") == ("2026-11-25T10:00:00.5Z", b"/ # ", "stdout")
+    assert logs.split(b"2026-11-25T10:00:00.5Z?err> \n") == ("2026-11-25T10:00:00.5Z", b"err> ", "stderr")
+
+
+def test_writer_keeps_each_stream_and_stamps_with_nanoseconds(tmp_path):
+    import re
+    path = str(tmp_path / "container.log")
+    with logs.Writer(path) as w:
+        w.write(b"out\n")
+        w.write(b"err\npart", "stderr")
+    records = [logs.split(line) for line in open(path, "rb")]
+    assert [r[1:] for r in records] == [(b"out\n", "stdout"), (b"err\n", "stderr"), (b"part", "stderr")]
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z", r[0]) for r in records)
+    assert logs.stamp(1700000000123456789) == "2023-11-14T22:13:20.123456789Z"
+
+
+def test_awk_writer_stamps_its_stream(tmp_path):
+    import subprocess
+    import time
+    path = str(tmp_path / "container.log")
+    subprocess.run(["busybox", "awk", "-v", f"out={path}", "-v", "max=0", "-v", "sep=!",
+                    "-v", f"boot={logs.boot_time():.6f}", logs.awk_program()],
+                   input=b"a\nb c\n", env={"TZ": "UTC0"}, check=True)
+    records = [logs.split(line) for line in open(path, "rb")]
+    assert [r[1:] for r in records] == [(b"a\n", "stderr"), (b"b c\n", "stderr")]
+    assert abs(fmt.parse_iso(records[0][0]) - time.time()) < 2
 
 
 def test_writer_rotates_past_max_size(tmp_path):
@@ -89,8 +114,18 @@ def container(cfg):
 
 def show(cfg, cid, **kw):
     out = io.BytesIO()
-    lifecycle.show_logs(cfg, cid, out=out, **kw)
+    lifecycle.show_logs(cfg, cid, out=out, err=io.BytesIO(), **kw)
     return out.getvalue()
+
+
+def test_show_sends_stderr_lines_to_err(cfg, container):
+    cid, path = container
+    with open(path, "wb") as f:
+        f.write(b"2026-11-25T10:00:00.000000001Z one\n2026-11-25T10:00:00.000000002Z!two\n")
+    out, err = io.BytesIO(), io.BytesIO()
+    lifecycle.show_logs(cfg, cid, out=out, err=err, timestamps=True)
+    assert out.getvalue() == b"2026-11-25T10:00:00.000000001Z one\n"
+    assert err.getvalue() == b"2026-11-25T10:00:00.000000002Z two\n"
 
 
 def test_show_tail(cfg, container):

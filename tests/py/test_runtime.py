@@ -94,3 +94,23 @@ def test_init_options_round_trip_through_init_parse():
 def test_command_of_is_entrypoint_then_cmd():
     assert runtime.command_of({"Config": {"Entrypoint": ["/ep"], "Cmd": ["a"]}}) == ["/ep", "a"]
     assert runtime.command_of({"Config": {"Entrypoint": None, "Cmd": ["a", "b c"]}}) == ["a", "b c"]
+
+
+def test_a_zombie_is_not_alive():
+    p = subprocess.Popen(["true"])
+    start = runtime.pid_start_time(p.pid)
+    while runtime._stat(p.pid)[0] != "Z":  # exited, not reaped yet
+        pass
+    assert runtime.pid_start_time(p.pid) == start
+    assert not runtime.alive(p.pid, start)
+    p.wait()
+
+
+def test_signal_numbers_and_refused_signals():
+    import pytest
+    from bocker import BockerError, lifecycle
+    assert [lifecycle.signal_number(s) for s in ("KILL", "sighup", "SIGTERM", "12", "64", "RTMIN+2")] == \
+        [9, 1, 15, 12, 64, 36]
+    for bad in ("0", "-1", "65", "BOGUS", "SIG_DFL", "RTMIN+99", ""):
+        with pytest.raises(BockerError, match="invalid signal"):
+            lifecycle.signal_number(bad)

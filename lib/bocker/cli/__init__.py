@@ -31,6 +31,8 @@ INDEX = {
     "save": "images", "load": "images", "export": "containers", "import": "images",
     "history": "images", "search": "registry",
     "build": "build",
+    # services (issue 14)
+    "rename": "containers",
 }
 
 # Docker's management commands, each the same function (and help) as its short verb; the

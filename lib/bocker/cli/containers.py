@@ -58,6 +58,8 @@ RUN_ARGS = (
     arg("--dns-search", action="append", default=[], metavar="DOMAIN", help="a search domain for resolv.conf"),
     arg("--add-host", action="append", default=[], metavar="NAME:IP",
         help="a line of /etc/hosts (IP may be host-gateway: the network's gateway)"),
+    arg("--stop-signal", metavar="SIGNAL", help="signal `stop` sends first (default: the image's STOPSIGNAL, or TERM)"),
+    arg("--stop-timeout", type=int, metavar="SECONDS", help="seconds `stop` waits before SIGKILL (default 10)"),
     arg("image", help="image name[:tag] or id"),
     arg("command", nargs="...", help="command and arguments (default: the image's CMD)"),
 )
@@ -111,7 +113,15 @@ def _run_options(a):
         memory_swap=_memory_swap(a.memory_swap),
         memory_reservation=cgroups.parse_memory(a.memory_reservation) if a.memory_reservation else 0,
         cpu_shares=a.cpu_shares or 0, cpuset_cpus=a.cpuset_cpus or "", cpuset_mems=a.cpuset_mems or "",
-        security=_security(a))
+        security=_security(a), stop_signal=_stop_signal(a.stop_signal), stop_timeout=a.stop_timeout)
+
+
+def _stop_signal(sig):
+    """--stop-signal, checked now (a bad one would only show at `stop`), kept as given."""
+    from .. import lifecycle
+    if sig is not None:
+        lifecycle.signal_number(sig)
+    return sig
 
 
 def _memory_swap(text):
@@ -172,6 +182,8 @@ def cmd_run(cfg, a):
     from .. import containers, lifecycle, network, shell
     opts = _run_options(a)
     network.get(cfg, opts.network)  # it exists (before a record is made)
+    if not a.detach:  # before anything is made
+        lifecycle.check_terminal(a.tty, a.interactive)
     _image_or_pull(cfg, a.image)
     rec = containers.create(cfg, a.image, opts)
     if a.detach:
@@ -223,23 +235,26 @@ def cmd_start(cfg, a):
                     lifecycle.run_detached(cfg, rec)
                     print(ref)
                     continue
-            return lifecycle.run_foreground(cfg, rec, interactive=a.interactive)
+            code = lifecycle.run_foreground(cfg, rec, interactive=a.interactive)
+            if rec["HostConfig"].get("AutoRemove"):  # created with --rm: gone after its run
+                containers.remove_record(cfg, rec, force=True, released=True)
+            return code
         except BockerError as e:
             print(f"bocker: {e}", file=sys.stderr)
             failed = True
     return 1 if failed else 0
 
 
-@verb("stop", arg("-t", "--time", type=int, default=10, help="seconds to wait before SIGKILL"),
-      arg("-s", "--signal", default="TERM", help="signal to send first"),
+@verb("stop", arg("-t", "--time", type=int, help="seconds to wait before SIGKILL (default: --stop-timeout, or 10)"),
+      arg("-s", "--signal", help="signal to send first (default: --stop-signal, the image's STOPSIGNAL, or TERM)"),
       arg("containers", nargs="+", help="containers to stop"))
 def cmd_stop(cfg, a):
     """Stop running containers: SIGTERM, then SIGKILL after -t seconds."""
     from .. import lifecycle
-    return each(a.containers, lambda r: lifecycle.stop(cfg, r, a.time, a.signal))
+    return each(a.containers, lifecycle.stop_all(cfg, a.containers, a.time, a.signal))
 
 
-@verb("restart", arg("-t", "--time", type=int, default=10, help="seconds to wait before SIGKILL"),
+@verb("restart", arg("-t", "--time", type=int, help="seconds to wait before SIGKILL (default: --stop-timeout, or 10)"),
       arg("containers", nargs="+", help="containers to restart"))
 def cmd_restart(cfg, a):
     """Stop (if running), then start containers."""
@@ -375,3 +390,13 @@ def cmd_export(cfg, a):
     from .. import archive, containers
     cid = containers.resolve(cfg, a.container)
     archive.export(cfg, containers.cdir(cfg, cid, "rootfs"), a.output)
+
+
+@verb("rename", arg("container", help="container"), arg("name", help="its new name"))
+def cmd_rename(cfg, a):
+    """Rename a container (running or not)."""
+    from .. import containers
+    try:
+        containers.rename(cfg, a.container, a.name)
+    except BockerError as e:  # a refusal: 1, as Docker's CLI
+        raise BockerError(str(e), code=1)
