@@ -6,8 +6,11 @@ APT_PACKAGES := btrfs-progs iptables iproute2 cgroup-tools util-linux busybox-st
 	bats bats-assert bats-support python3-btrfsutil python3-venv jq \
 	docker-registry skopeo zstd pigz apache2-utils python3-jwt python3-seccomp tini dnsmasq-base
 BOCKER := ./bocker.py
+# test-v2 only (never installed by deps/test): the cgroup v2 VM harness, scripts/test-v2.sh
+V2_APT_PACKAGES := qemu-system-x86 kmod cpio
+V2_BATS ?=
 
-.PHONY: deps demo test bench lint clean docs install
+.PHONY: deps demo test test-v2 bench lint clean docs install
 
 deps: $(VENV)/.installed
 	@missing=""; for p in $(APT_PACKAGES); do \
@@ -32,6 +35,18 @@ demo: deps
 
 test: deps
 	tests/run.sh
+
+# bats families in a TCG guest with a pure cgroup v2 hierarchy (kernel + initramfs cached in
+# $${XDG_CACHE_HOME:-/var/cache}/bocker-test-v2): make test-v2 [V2_BATS="tests/bats/limits.bats"]
+test-v2: deps
+	@missing=""; for p in $(V2_APT_PACKAGES); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+	V2_BATS="$(V2_BATS)" scripts/test-v2.sh
 
 bench: deps
 	bench/run.sh $(BENCH)
