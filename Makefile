@@ -4,7 +4,8 @@ PYTHON := /usr/bin/python3
 VENV := .venv
 APT_PACKAGES := btrfs-progs iptables iproute2 cgroup-tools util-linux busybox-static \
 	bats bats-assert bats-support python3-btrfsutil python3-venv jq \
-	docker-registry skopeo zstd pigz apache2-utils python3-jwt python3-seccomp tini dnsmasq-base
+	docker-registry skopeo zstd pigz apache2-utils python3-jwt python3-seccomp tini dnsmasq-base \
+	gcc libc6-dev
 BOCKER := ./bocker.py
 # test-v2 only (never installed by deps/test): the cgroup v2 VM harness, scripts/test-v2.sh
 V2_APT_PACKAGES := qemu-system-x86 kmod cpio
