@@ -74,7 +74,8 @@ def __getattr__(name):
 
 # Docker's CLI: these verbs exit 125 for their own errors (126/127 and the container's code
 # pass through everywhere); every other verb exits 1 when it refuses.
-OWN_125 = {"run", "create"}
+# (build too: issue 13 asks 125 for a Dockerfile it cannot parse; a failing RUN exits 1)
+OWN_125 = {"run", "create", "build"}
 
 
 def exit_code(verb, code):
