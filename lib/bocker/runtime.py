@@ -84,7 +84,11 @@ def monitor_script(exit_file, log_fifos, log_path, max_size, on_exit, stdin_fifo
                    f"{awk} -v sep='!' {q(awk_program())} < {q(err)} & "
                    f'exec > {q(out)} 2> {q(err)}; rm -f {q(out)} {q(err)}; ')
     stdin = f"exec <> {q(stdin_fifo)}; " if stdin_fifo else ""
-    return f'{logging}{stdin}"$@"; echo $? > {q(exit_file)}; exec {" ".join(q(a) for a in on_exit)}'
+    # the log is complete before the exit is recorded (`wait` then `logs` sees the last line):
+    # the shell lets go of the fifos, then waits for its awks to drain them
+    drain = "exec > /dev/null 2>&1; wait; " if log_fifos else ""
+    return (f'{logging}{stdin}"$@"; code=$?; {drain}echo $code > {q(exit_file)}; '
+            f'exec {" ".join(q(a) for a in on_exit)}')
 
 
 def command_of(rec):
