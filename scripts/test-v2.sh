@@ -92,9 +92,10 @@ echo "test-v2: kernel $kver ready ($(( $(date +%s) - build_t0 ))s)"
 # --- boot ---------------------------------------------------------------------------------------
 log=$cache/last-run.log
 list=$(IFS=,; echo "${bats_files[*]}")
-cmdline="console=ttyS0 panic=-1 quiet loglevel=4 cgroup_no_v1=all systemd.unified_cgroup_hierarchy=1"
+cmdline="console=ttyS0 panic=-1 quiet loglevel=${V2_LOGLEVEL:-4} cgroup_no_v1=all systemd.unified_cgroup_hierarchy=1"
 cmdline+=" v2repo=$repo v2kver=$kver v2bats=$list v2modules=$kdir/root/lib/modules/$kver"
 [ -z "${V2_SHELL:-}" ] || cmdline+=" v2shell=1"
+[ -z "${V2_SCRIPT:-}" ] || cmdline+=" v2script=$(realpath "$V2_SCRIPT")"
 qemu_pid=
 cleanup() {
     if [ -n "$qemu_pid" ] && kill -0 "$qemu_pid" 2>/dev/null; then
