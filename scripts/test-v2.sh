@@ -119,7 +119,7 @@ fi
 "${qemu[@]}" < /dev/null > "$log" 2>&1 &
 qemu_pid=$!
 # follow the console while it runs (without the kernel's CRs)
-tail -n +1 -f --pid="$qemu_pid" "$log" | tr -d '\r' &
+tail -n +1 -f --pid="$qemu_pid" "$log" | sed -u 's/\r$//' &
 tail_pid=$!
 deadline=$(( t0 + timeout_s ))
 while kill -0 "$qemu_pid" 2>/dev/null; do

@@ -156,11 +156,42 @@ def test_v2_create_without_limits_writes_no_limit_file(cfg, cgroup_v2):
 
 def test_v2_second_container_does_not_rewrite_the_parent(cfg, cgroup_v2):
     cgroups.create(cfg, CID, {})
-    (cgroup_v2 / "bocker-pytest" / "cgroup.subtree_control").write_text("untouched")
+    (cgroup_v2 / "bocker-pytest" / "cgroup.subtree_control").write_text("memory cpu pids cpuset")
+    (cgroup_v2 / "cgroup.subtree_control").write_text("cpuset cpu io memory pids")
     other = "beef" + "0" * 60
     cgroups.create(cfg, other, {"pids": 5})
-    assert (cgroup_v2 / "bocker-pytest" / "cgroup.subtree_control").read_text() == "untouched"
+    assert (cgroup_v2 / "bocker-pytest" / "cgroup.subtree_control").read_text() == "memory cpu pids cpuset"
+    assert (cgroup_v2 / "cgroup.subtree_control").read_text() == "cpuset cpu io memory pids"
     assert (cgroup_v2 / "bocker-pytest" / other / "pids.max").read_text() == "5"
+
+
+def test_v2_enables_only_the_missing_controllers_a_level_has(cfg, cgroup_v2):
+    (cgroup_v2 / "cgroup.controllers").write_text("cpu io memory pids\n")
+    (cgroup_v2 / "cgroup.subtree_control").write_text("cpu memory\n")
+    cgroups.create(cfg, CID, {})
+    assert (cgroup_v2 / "cgroup.subtree_control").read_text() == "+pids"
+    assert (cgroup_v2 / "bocker-pytest" / "cgroup.subtree_control").read_text() == "+memory +cpu +pids"
+
+
+def test_v2_nested_parent_delegates_every_level(cfg, cgroup_v2):
+    cfg.cgroup_parent = "bocker.slice/inner"
+    cgroups.create(cfg, CID, {"pids": 5})
+    for level in ("", "bocker.slice", "bocker.slice/inner"):
+        assert (cgroup_v2 / level / "cgroup.subtree_control").read_text() == "+memory +cpu +pids +cpuset"
+    assert (cgroup_v2 / "bocker.slice" / "inner" / CID / "pids.max").read_text() == "5"
+
+
+def test_v2_parent_that_cannot_delegate_is_a_bocker_error(cfg, cgroup_v2, monkeypatch):
+    import errno
+    real_write = cgroups._write
+
+    def busy(path, value):
+        if path.endswith("bocker-pytest/cgroup.subtree_control"):
+            raise OSError(errno.EBUSY, "Device or resource busy")
+        real_write(path, value)
+    monkeypatch.setattr(cgroups, "_write", busy)
+    with pytest.raises(BockerError, match="no-internal-processes"):
+        cgroups.create(cfg, CID, {})
 
 
 def test_v2_create_twice_is_an_error(cfg, cgroup_v2):
