@@ -293,7 +293,28 @@ def freeze(cfg, cid, frozen):
         path = os.path.join(cfg.cgroup_root, "freezer", _group(cfg, cid), "freezer.state")
         _write(path, "FROZEN" if frozen else "THAWED")
     else:
-        _write(os.path.join(cfg.cgroup_root, _group(cfg, cid), "cgroup.freeze"), "1" if frozen else "0")
+        path = os.path.join(cfg.cgroup_root, _group(cfg, cid))
+        _write(os.path.join(path, "cgroup.freeze"), "1" if frozen else "0")
+        if not shell.dry_run:
+            _wait_frozen(path, frozen)
+
+
+def _wait_frozen(path, frozen, timeout=5.0):
+    """v2's freeze is asynchronous: the write returns at once, cgroup.events says `frozen 1` once
+    every process is stopped. Wait for it (as runc does), so that `pause` returns a paused container."""
+    import time
+    want = f"frozen {1 if frozen else 0}"
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with open(os.path.join(path, "cgroup.events")) as f:
+                if want in f.read().splitlines():
+                    return
+        except OSError:
+            return  # no events file (a fake tree): nothing to wait for
+        if time.monotonic() > deadline:
+            raise BockerError(f"{path}: still not {'frozen' if frozen else 'thawed'} after {timeout:.0f} s")
+        time.sleep(0.01)
 
 
 def delete_parent(cfg):

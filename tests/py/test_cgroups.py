@@ -305,3 +305,24 @@ def test_v1_no_device_rules_when_unrestricted(cfg, env, recorded):
     d.mkdir(parents=True)
     cgroups.create(cfg, CID, {})
     assert not (d / "devices.deny").exists()
+
+
+def test_v2_freeze_waits_for_cgroup_events(cfg, cgroup_v2, monkeypatch):
+    cgroups.create(cfg, CID, {})
+    group = cgroup_v2 / "bocker-pytest" / CID
+    (group / "cgroup.events").write_text("populated 1\nfrozen 0\n")
+    sleeps = []
+
+    def sleep(_):  # the kernel finishes freezing after the second look
+        sleeps.append(1)
+        if len(sleeps) == 2:
+            (group / "cgroup.events").write_text("populated 1\nfrozen 1\n")
+    monkeypatch.setattr("time.sleep", sleep)
+    cgroups.freeze(cfg, CID, True)
+    assert (group / "cgroup.freeze").read_text() == "1"
+    assert len(sleeps) == 2
+    (group / "cgroup.events").write_text("populated 1\nfrozen 0\n")
+    with pytest.raises(BockerError, match="still not frozen"):  # never frozen: an error, not a hang
+        cgroups._wait_frozen(str(group), True, timeout=0)
+    cgroups.freeze(cfg, CID, False)
+    assert (group / "cgroup.freeze").read_text() == "0"
