@@ -23,7 +23,7 @@ cache=${V2_CACHE:-${XDG_CACHE_HOME:-/var/cache}/bocker-test-v2}
 timeout_s=${V2_TIMEOUT:-1800}
 mem=${V2_MEM:-2G}
 smp=${V2_SMP:-2}
-default_bats="tests/bats/cgroupv2.bats tests/bats/run.bats tests/bats/lifecycle.bats tests/bats/limits.bats"
+default_bats="tests/bats/cgroupv2.bats"
 
 die() { echo "test-v2: $*" >&2; exit 1; }
 
@@ -92,9 +92,10 @@ echo "test-v2: kernel $kver ready ($(( $(date +%s) - build_t0 ))s)"
 # --- boot ---------------------------------------------------------------------------------------
 log=$cache/last-run.log
 list=$(IFS=,; echo "${bats_files[*]}")
-cmdline="console=ttyS0 panic=-1 quiet loglevel=4 cgroup_no_v1=all systemd.unified_cgroup_hierarchy=1"
+cmdline="console=ttyS0 panic=-1 quiet loglevel=${V2_LOGLEVEL:-4} cgroup_no_v1=all systemd.unified_cgroup_hierarchy=1"
 cmdline+=" v2repo=$repo v2kver=$kver v2bats=$list v2modules=$kdir/root/lib/modules/$kver"
 [ -z "${V2_SHELL:-}" ] || cmdline+=" v2shell=1"
+[ -z "${V2_SCRIPT:-}" ] || cmdline+=" v2script=$(realpath "$V2_SCRIPT")"
 qemu_pid=
 cleanup() {
     if [ -n "$qemu_pid" ] && kill -0 "$qemu_pid" 2>/dev/null; then
@@ -118,7 +119,7 @@ fi
 "${qemu[@]}" < /dev/null > "$log" 2>&1 &
 qemu_pid=$!
 # follow the console while it runs (without the kernel's CRs)
-tail -n +1 -f --pid="$qemu_pid" "$log" | tr -d '\r' &
+tail -n +1 -f --pid="$qemu_pid" "$log" | sed -u 's/\r$//' &
 tail_pid=$!
 deadline=$(( t0 + timeout_s ))
 while kill -0 "$qemu_pid" 2>/dev/null; do

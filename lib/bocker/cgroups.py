@@ -125,18 +125,57 @@ def _create(cfg, cid, limits):
         if limits.get("devices") is not None:
             allow_devices_v1(os.path.join(cfg.cgroup_root, "devices", group), limits["devices"])
         return
-    base = os.path.join(cfg.cgroup_root, cfg.cgroup_parent)
-    if not os.path.isdir(base):
-        enable = " ".join("+" + c for c in V2_CONTROLLERS)
-        shell.do(f"mkdir -p {base}", os.makedirs, base, exist_ok=True)
-        _write(os.path.join(cfg.cgroup_root, "cgroup.subtree_control"), enable)
-        _write(os.path.join(base, "cgroup.subtree_control"), enable)
+    base = delegate(cfg)
     path = os.path.join(base, cid)
     shell.do(f"mkdir {path}", os.mkdir, path)
     for key, value in limit_settings(limits, 2):
         _write(os.path.join(path, key), value)
     if limits.get("devices") is not None:
         allow_devices_v2(path, limits["devices"])
+
+
+def _words(path):
+    try:
+        with open(path) as f:
+            return [w.lstrip("+") for w in f.read().split()]
+    except OSError:
+        return None
+
+
+def delegate(cfg):
+    """v2: make the parent (each level of it) and enable bocker's controllers in the
+    cgroup.subtree_control of every level from the root down to the parent, so that the containers'
+    groups get memory, cpu, pids and cpuset files. Only what is missing is written (a second
+    container writes nothing); a controller the level does not have is left out (its limit then
+    fails alone). The parent itself never holds a process (v2's "no internal processes" rule):
+    containers are its leaves. Returns the parent's path."""
+    path = cfg.cgroup_root
+    levels = [path]
+    for part in [p for p in cfg.cgroup_parent.split("/") if p]:
+        path = os.path.join(path, part)
+        levels.append(path)
+    if not os.path.isdir(path):
+        shell.do(f"mkdir -p {path}", os.makedirs, path, exist_ok=True)
+    available = None
+    for level in levels:
+        # a level's controllers are its parent's subtree_control (a fake tree may lack the file)
+        have = _words(os.path.join(level, "cgroup.controllers"))
+        have = have if have is not None else (available or list(V2_CONTROLLERS))
+        enabled = _words(os.path.join(level, "cgroup.subtree_control")) or []
+        missing = [c for c in V2_CONTROLLERS if c in have and c not in enabled]
+        if missing:
+            control = os.path.join(level, "cgroup.subtree_control")
+            try:
+                _write(control, " ".join("+" + c for c in missing))
+            except OSError as e:
+                import errno
+                why = ("it has processes of its own (cgroup v2's no-internal-processes rule)"
+                       if e.errno == errno.EBUSY else e.strerror)
+                raise BockerError(f"cannot enable the {' '.join(missing)} controllers in {control}: {why}; "
+                                  f"set BOCKER_CGROUP_PARENT to a cgroup bocker may manage (on a systemd "
+                                  f"host: under a unit with Delegate=yes)")
+        available = enabled + missing
+    return path
 
 
 def _fill_cpuset(cfg, group):
@@ -254,7 +293,28 @@ def freeze(cfg, cid, frozen):
         path = os.path.join(cfg.cgroup_root, "freezer", _group(cfg, cid), "freezer.state")
         _write(path, "FROZEN" if frozen else "THAWED")
     else:
-        _write(os.path.join(cfg.cgroup_root, _group(cfg, cid), "cgroup.freeze"), "1" if frozen else "0")
+        path = os.path.join(cfg.cgroup_root, _group(cfg, cid))
+        _write(os.path.join(path, "cgroup.freeze"), "1" if frozen else "0")
+        if not shell.dry_run:
+            _wait_frozen(path, frozen)
+
+
+def _wait_frozen(path, frozen, timeout=5.0):
+    """v2's freeze is asynchronous: the write returns at once, cgroup.events says `frozen 1` once
+    every process is stopped. Wait for it (as runc does), so that `pause` returns a paused container."""
+    import time
+    want = f"frozen {1 if frozen else 0}"
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with open(os.path.join(path, "cgroup.events")) as f:
+                if want in f.read().splitlines():
+                    return
+        except OSError:
+            return  # no events file (a fake tree): nothing to wait for
+        if time.monotonic() > deadline:
+            raise BockerError(f"{path}: still not {'frozen' if frozen else 'thawed'} after {timeout:.0f} s")
+        time.sleep(0.01)
 
 
 def delete_parent(cfg):

@@ -156,11 +156,42 @@ def test_v2_create_without_limits_writes_no_limit_file(cfg, cgroup_v2):
 
 def test_v2_second_container_does_not_rewrite_the_parent(cfg, cgroup_v2):
     cgroups.create(cfg, CID, {})
-    (cgroup_v2 / "bocker-pytest" / "cgroup.subtree_control").write_text("untouched")
+    (cgroup_v2 / "bocker-pytest" / "cgroup.subtree_control").write_text("memory cpu pids cpuset")
+    (cgroup_v2 / "cgroup.subtree_control").write_text("cpuset cpu io memory pids")
     other = "beef" + "0" * 60
     cgroups.create(cfg, other, {"pids": 5})
-    assert (cgroup_v2 / "bocker-pytest" / "cgroup.subtree_control").read_text() == "untouched"
+    assert (cgroup_v2 / "bocker-pytest" / "cgroup.subtree_control").read_text() == "memory cpu pids cpuset"
+    assert (cgroup_v2 / "cgroup.subtree_control").read_text() == "cpuset cpu io memory pids"
     assert (cgroup_v2 / "bocker-pytest" / other / "pids.max").read_text() == "5"
+
+
+def test_v2_enables_only_the_missing_controllers_a_level_has(cfg, cgroup_v2):
+    (cgroup_v2 / "cgroup.controllers").write_text("cpu io memory pids\n")
+    (cgroup_v2 / "cgroup.subtree_control").write_text("cpu memory\n")
+    cgroups.create(cfg, CID, {})
+    assert (cgroup_v2 / "cgroup.subtree_control").read_text() == "+pids"
+    assert (cgroup_v2 / "bocker-pytest" / "cgroup.subtree_control").read_text() == "+memory +cpu +pids"
+
+
+def test_v2_nested_parent_delegates_every_level(cfg, cgroup_v2):
+    cfg.cgroup_parent = "bocker.slice/inner"
+    cgroups.create(cfg, CID, {"pids": 5})
+    for level in ("", "bocker.slice", "bocker.slice/inner"):
+        assert (cgroup_v2 / level / "cgroup.subtree_control").read_text() == "+memory +cpu +pids +cpuset"
+    assert (cgroup_v2 / "bocker.slice" / "inner" / CID / "pids.max").read_text() == "5"
+
+
+def test_v2_parent_that_cannot_delegate_is_a_bocker_error(cfg, cgroup_v2, monkeypatch):
+    import errno
+    real_write = cgroups._write
+
+    def busy(path, value):
+        if path.endswith("bocker-pytest/cgroup.subtree_control"):
+            raise OSError(errno.EBUSY, "Device or resource busy")
+        real_write(path, value)
+    monkeypatch.setattr(cgroups, "_write", busy)
+    with pytest.raises(BockerError, match="no-internal-processes"):
+        cgroups.create(cfg, CID, {})
 
 
 def test_v2_create_twice_is_an_error(cfg, cgroup_v2):
@@ -274,3 +305,24 @@ def test_v1_no_device_rules_when_unrestricted(cfg, env, recorded):
     d.mkdir(parents=True)
     cgroups.create(cfg, CID, {})
     assert not (d / "devices.deny").exists()
+
+
+def test_v2_freeze_waits_for_cgroup_events(cfg, cgroup_v2, monkeypatch):
+    cgroups.create(cfg, CID, {})
+    group = cgroup_v2 / "bocker-pytest" / CID
+    (group / "cgroup.events").write_text("populated 1\nfrozen 0\n")
+    sleeps = []
+
+    def sleep(_):  # the kernel finishes freezing after the second look
+        sleeps.append(1)
+        if len(sleeps) == 2:
+            (group / "cgroup.events").write_text("populated 1\nfrozen 1\n")
+    monkeypatch.setattr("time.sleep", sleep)
+    cgroups.freeze(cfg, CID, True)
+    assert (group / "cgroup.freeze").read_text() == "1"
+    assert len(sleeps) == 2
+    (group / "cgroup.events").write_text("populated 1\nfrozen 0\n")
+    with pytest.raises(BockerError, match="still not frozen"):  # never frozen: an error, not a hang
+        cgroups._wait_frozen(str(group), True, timeout=0)
+    cgroups.freeze(cfg, CID, False)
+    assert (group / "cgroup.freeze").read_text() == "0"

@@ -36,7 +36,7 @@ for m in loop btrfs veth bridge br_netfilter nf_tables nft_compat nft_chain_nat 
     modprobe -q "$m" || echo "guest-run: modprobe $m failed"
 done
 echo
-echo "BOCKER-V2-BOOTED $booted"
+echo "BOCKER-V2-BOOTED $(cut -d" " -f1 /proc/uptime) (pid 1 at ${booted}s, then mounts and modules)"
 echo "guest: $(uname -r), cgroup2 controllers: $(cat /sys/fs/cgroup/cgroup.controllers)"
 
 cd "$v2repo" || exit
@@ -45,6 +45,11 @@ if [ -n "${v2shell:-}" ]; then
     bash -i
     rc=$?
     finish
+fi
+if [ -n "${v2script:-}" ]; then  # V2_SCRIPT: a host file run instead of the bats files (debugging)
+    bash -x "$v2script"
+    rc=$?
+    exit
 fi
 IFS=, read -r -a files <<< "$v2bats"
 export BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-300}
