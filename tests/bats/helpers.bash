@@ -173,6 +173,13 @@ wait_for() {
 
 # --- assertions about what a container left behind -------------------------------------
 
+# nothing was created: no container in the store
+assert_nothing_created() {
+    run bocker ps -aq
+    assert_success
+    assert_output ''
+}
+
 # Container cgroups under this store's parent (one line per directory; empty when clean).
 bk_cgroup_dirs() {
     local dir

@@ -49,13 +49,6 @@ full_caps() {
     hexcap $(( ((1 << (last + 1)) - 1) & 0x$bnd ))
 }
 
-# nothing was created: no container in the store
-assert_nothing_created() {
-    run bocker ps -aq
-    assert_success
-    assert_output ''
-}
-
 # the paths /proc must have read-only, and a file to open for writing in each
 PROC_RO_SCRIPT='
 for f in /proc/sys/kernel/core_pattern /proc/sys/vm/drop_caches /proc/sysrq-trigger \

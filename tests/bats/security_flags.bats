@@ -30,12 +30,6 @@ cg() {
     cat "/sys/fs/cgroup/$1/$BOCKER_CGROUP_PARENT/$(bk_id "$2")/$3"
 }
 
-assert_nothing_created() {
-    run bocker ps -aq
-    assert_success
-    assert_output ''
-}
-
 # the last `run --separate-stderr` failed with 125 and one clean line, and nothing was created
 assert_refused() {
     assert_failure 125
