@@ -7,20 +7,30 @@ APT_PACKAGES := btrfs-progs iptables iproute2 cgroup-tools util-linux busybox-st
 	docker-registry skopeo zstd pigz apache2-utils python3-jwt python3-seccomp tini dnsmasq-base \
 	gcc libc6-dev
 BOCKER := ./bocker.py
-# test-v2 only (never installed by deps/test): the cgroup v2 VM harness, scripts/test-v2.sh
+# the cgroup v2 VM harness, scripts/test-v2.sh (make test runs its smoke set, make test-v2 all of it)
 V2_APT_PACKAGES := qemu-system-x86 kmod cpio
 V2_BATS ?=
+V2_TAGS ?=
 
-.PHONY: deps demo test test-v2 bench lint clean docs install
+.PHONY: deps deps-v2 demo test test-v2 bench lint clean docs install
 
-deps: $(VENV)/.installed
-	@missing=""; for p in $(APT_PACKAGES); do \
+# apt_install PACKAGES [APT-OPTIONS]: install those of PACKAGES that are missing (idempotent)
+define apt_install
+	@missing=""; for p in $(1); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(2) $$missing >/dev/null; \
 	fi
+endef
+
+deps: $(VENV)/.installed
+	$(call apt_install,$(APT_PACKAGES))
+
+# qemu without its recommends (no GUI libraries): the guest has a serial console only
+deps-v2:
+	$(call apt_install,$(V2_APT_PACKAGES),--no-install-recommends)
 
 $(VENV)/.installed: requirements.txt
 	@dpkg-query -W -f='$${Status}\n' python3-venv 2>/dev/null | grep -q '^install ok installed' || \
@@ -34,20 +44,13 @@ demo: deps
 	$(BOCKER) images
 	$(BOCKER) run --rm busybox sh -c 'echo "hello from container $$(hostname), PID $$$$, $$(ip -4 -o addr show eth0 | cut -d" " -f7)"'
 
-test: deps
+test: deps deps-v2
 	tests/run.sh
 
 # bats families in a TCG guest with a pure cgroup v2 hierarchy (kernel + initramfs cached in
-# $${XDG_CACHE_HOME:-/var/cache}/bocker-test-v2): make test-v2 [V2_BATS="tests/bats/limits.bats"]
-test-v2: deps
-	@missing=""; for p in $(V2_APT_PACKAGES); do \
-		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || missing="$$missing $$p"; \
-	done; \
-	if [ -n "$$missing" ]; then \
-		echo "installing:$$missing"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
-	fi
-	V2_BATS="$(V2_BATS)" scripts/test-v2.sh
+# $${XDG_CACHE_HOME:-/var/cache}/bocker-test-v2): make test-v2 [V2_BATS="tests/bats/limits.bats"] [V2_TAGS=smoke]
+test-v2: deps deps-v2
+	V2_BATS="$(V2_BATS)" V2_TAGS="$(V2_TAGS)" scripts/test-v2.sh
 
 bench: deps
 	bench/run.sh $(BENCH)

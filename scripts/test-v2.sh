@@ -2,6 +2,7 @@
 # `make test-v2`: bats families on a real cgroup v2 kernel, in a TCG guest (this host is v1 hybrid).
 #
 #   scripts/test-v2.sh [BATS-FILE...]      # default: $V2_BATS, else the v2-relevant set below
+#   V2_TAGS=smoke scripts/test-v2.sh       # only the tests tagged smoke (bats --filter-tags)
 #
 # 1. Cache (never in the repo): $V2_CACHE, default ${XDG_CACHE_HOME:-/var/cache}/bocker-test-v2.
 #    Debian's kernel package (apt-get download; not installed) is unpacked there with dpkg -x,
@@ -40,6 +41,7 @@ for f in "${bats_files[@]}"; do
     [ -e "$repo/$f" ] || die "no such bats file in $repo: $f"
 done
 case "$repo" in *" "* | *,*) die "the checkout's path has a space or comma: $repo";; esac
+case "${V2_TAGS:-}" in *" "*) die "V2_TAGS is one bats tag list (a,b), without spaces";; esac
 
 # --- the kernel, its modules and the initramfs (cached per kernel package) ---------------------
 pkg=${V2_KERNEL_PKG:-$(apt-cache depends linux-image-amd64 2>/dev/null |
@@ -94,6 +96,7 @@ log=$cache/last-run.log
 list=$(IFS=,; echo "${bats_files[*]}")
 cmdline="console=ttyS0 panic=-1 quiet loglevel=${V2_LOGLEVEL:-4} cgroup_no_v1=all systemd.unified_cgroup_hierarchy=1"
 cmdline+=" v2repo=$repo v2kver=$kver v2bats=$list v2modules=$kdir/root/lib/modules/$kver"
+[ -z "${V2_TAGS:-}" ] || cmdline+=" v2tags=$V2_TAGS"
 [ -z "${V2_SHELL:-}" ] || cmdline+=" v2shell=1"
 [ -z "${V2_SCRIPT:-}" ] || cmdline+=" v2script=$(realpath "$V2_SCRIPT")"
 qemu_pid=
@@ -107,7 +110,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-echo "test-v2: booting ($mem, $smp vcpus, TCG), bats: ${bats_files[*]}; console in $log"
+echo "test-v2: booting ($mem, $smp vcpus, TCG), bats: ${bats_files[*]}${V2_TAGS:+ (tags $V2_TAGS)}; console in $log"
 t0=$(date +%s)
 qemu=(qemu-system-x86_64 -accel tcg -cpu max -m "$mem" -smp "$smp" -nographic -nic none -no-reboot
       -kernel "$kdir/root/boot/vmlinuz-$kver" -initrd "$initrd" -append "$cmdline"

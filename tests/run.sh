@@ -4,6 +4,10 @@
 #   tests/run.sh                 # everything (what `make test` runs)
 #   tests/run.sh tests/bats/run.bats ...   # only these bats files (pytest still runs)
 #
+# The whole run ends with the cgroup v2 smoke set: the tests of cgroupv2.bats tagged `smoke`, on a
+# real v2 kernel in a TCG guest (scripts/test-v2.sh; `make test-v2` runs all of them).
+# BOCKER_TEST_V2=0 leaves it out.
+#
 # Exits non-zero if pytest, bats or the leak check fails. Needs root (it makes stores,
 # bridges, cgroups). BATS_JOBS=N runs bats files in parallel (each file has its own store).
 set -u
@@ -42,6 +46,13 @@ bats_skipped=$(grep -cE '^ok .* # skip' "$tap")
 echo "bats: $bats_total tests, $bats_failed failures, $bats_skipped skipped"
 grep -E '^not ok ' "$tap" | sed 's/^/  /'
 
+v2_status=skipped
+if [ $# -eq 0 ] && [ "${BOCKER_TEST_V2:-1}" != 0 ]; then
+    echo "== cgroup v2 smoke (tests/bats/cgroupv2.bats, tag smoke, in a TCG guest)"
+    V2_TAGS=smoke V2_TIMEOUT=${V2_TIMEOUT:-900} scripts/test-v2.sh tests/bats/cgroupv2.bats &&
+        v2_status=ok || v2_status="FAILED ($?)"
+fi
+
 echo "== leak check"
 leak_status=0
 tests/leakcheck.sh compare "$snap" || leak_status=$?
@@ -49,5 +60,6 @@ tests/leakcheck.sh compare "$snap" || leak_status=$?
 elapsed=$(( $(date +%s) - start ))
 echo "== summary: pytest $( [ $pytest_status = 0 ] && echo ok || echo "FAILED ($pytest_status)" )," \
      "bats $( [ $bats_status = 0 ] && echo ok || echo "FAILED ($bats_status)" )," \
+     "cgroup v2 smoke $v2_status," \
      "leak check $( [ $leak_status = 0 ] && echo ok || echo FAILED ), ${elapsed}s"
-[ $pytest_status = 0 ] && [ $bats_status = 0 ] && [ $leak_status = 0 ]
+[ $pytest_status = 0 ] && [ $bats_status = 0 ] && [ $leak_status = 0 ] && [ "${v2_status%% *}" != FAILED ]

@@ -82,6 +82,7 @@ cg() {
     assert_output 33554432
 }
 
+# bats test_tags=smoke
 @test "v2: --memory: a process under the limit runs; exceeding it is an OOM kill: 137, OOMKilled" {
     run bocker run --rm --memory 64m busybox sh -c 'x=$(head -c 8m /dev/zero | tr "\0" a); echo ${#x}'
     assert_success
@@ -155,6 +156,7 @@ cg() {
     assert_output 'max 100000'
 }
 
+# bats test_tags=smoke
 @test "v2: pause/unpause: cgroup.freeze and cgroup.events frozen; inspect Paused" {
     bk_bg z1 busybox sh -c 'while :; do date +%s%N > /tmp/t; sleep 0.1; done'
     bocker pause z1
@@ -195,6 +197,7 @@ cg() {
     wait_for exec_in_cgroup || fail "exec's sleep 5 is not in $(cgdir e1)"
 }
 
+# bats test_tags=smoke
 @test "v2: devices: a block device made with mknod in /dev cannot be opened (the eBPF filter); /dev/null works" {
     # in /dev, a tmpfs that allows device nodes: the store itself is nodev, which would refuse it anyway
     run bocker run --rm busybox sh -c 'mknod /dev/l0 b 7 0 && echo made; head -c 0 /dev/l0 && echo opened; echo x > /dev/null && echo null-ok'

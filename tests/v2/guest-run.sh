@@ -56,7 +56,7 @@ export BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-300}
 snap=/tmp/v2-leakcheck.state
 tests/leakcheck.sh snapshot "$snap"
 t0=$(cut -d' ' -f1 /proc/uptime)
-bats --tap "${files[@]}"
+bats --tap --timing ${v2tags:+--filter-tags "$v2tags"} "${files[@]}"
 bats_rc=$?
 t1=$(cut -d' ' -f1 /proc/uptime)
 leak_rc=0
