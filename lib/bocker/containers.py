@@ -58,8 +58,25 @@ def state(cfg, rec):
         st = dict(st, Status="exited", Running=False, Pid=0)
         code = read_exit_file(cfg, rec["Id"])
         st["ExitCode"] = 255 if code is None else code
-        st["FinishedAt"] = st.get("FinishedAt") or fmt.now_iso()
+        st["FinishedAt"] = st["FinishedAt"] if fmt.parse_iso(st.get("FinishedAt")) else fmt.now_iso()
+    if st["Status"] == "restarting" and not waiting_to_restart(st):  # its waiter died (a crash)
+        st = dict(st, Status="exited", Running=False, Restarting=False)
     return st
+
+
+def waiting_to_restart(st):
+    """The process that waits out a restarting container's backoff is alive (same start time)."""
+    return runtime.alive(st.get("MonitorPid"), st.get("MonitorStartTime"))
+
+
+def cancel_restart(cfg, rec):
+    """Kill the wait before a restart: the waiter leads its own process group (its `sleep` too)."""
+    st = rec["State"]
+    if st["Status"] != "restarting" or not waiting_to_restart(st):
+        return
+    shell.run(["kill", "-KILL", "--", f"-{st['MonitorPid']}"], check=False)
+    while not shell.dry_run and runtime.alive(st["MonitorPid"], st["MonitorStartTime"]):
+        time.sleep(0.005)
 
 
 def read_exit_file(cfg, cid):
@@ -71,6 +88,8 @@ def read_exit_file(cfg, cid):
 
 
 def status_text(st):
+    if st["Status"] == "restarting":
+        return f"Restarting ({st['ExitCode']}) {fmt.ago(st.get('FinishedAt'))}"
     if st["Status"] == "running":
         return "Up " + fmt.human_duration(time.time() - fmt.parse_iso(st["StartedAt"]))
     if st["Status"] == "paused":
@@ -141,13 +160,15 @@ class RunOptions:
                  "memory", "cpus",
                  "pids_limit", "labels", "volumes", "volumes_from", "tmpfs", "tty", "interactive", "ports",
                  "log_max_size", "command", "memory_swap", "memory_reservation", "cpu_shares", "cpuset_cpus",
-                 "cpuset_mems", "security", "stop_signal", "stop_timeout")
+                 "cpuset_mems", "security", "stop_signal", "stop_timeout",
+                 "restart")
 
     def __init__(self, name=None, env=(), workdir=None, user=None, rm=False, hostname=None, entrypoint=None,
                  network="bridge", memory=0, cpus=0, pids_limit=0, labels=None, volumes=(), volumes_from=(),
                  tmpfs=(), tty=False, interactive=False, ports=(), log_max_size=None, command=(),
                  memory_swap=0, memory_reservation=0, cpu_shares=0, cpuset_cpus="", cpuset_mems="",
-                 security=None, aliases=(), ip=None, dns=None, stop_signal=None, stop_timeout=None):
+                 security=None, aliases=(), ip=None, dns=None, stop_signal=None, stop_timeout=None,
+                 restart=None):
         self.aliases, self.ip = list(aliases), ip  # --network-alias, --ip: the network's endpoint
         self.dns = dict(dns or {})  # HostConfig's Dns, DnsSearch, ExtraHosts (--dns, --dns-search, --add-host)
         self.name, self.env, self.workdir, self.user, self.rm = name, list(env), workdir, user, rm
@@ -164,6 +185,7 @@ class RunOptions:
         self.ports = list(ports)  # network.ports.parse_port() dicts
         self.log_max_size, self.command = log_max_size, list(command)  # None: the default size
         self.stop_signal, self.stop_timeout = stop_signal, stop_timeout  # None: the image's, or TERM and 10 s
+        self.restart = restart or {"Name": "no", "MaximumRetryCount": 0}  # HostConfig.RestartPolicy
 
 
 def make_record(cfg, cid, name, image_id, ref, opts):
@@ -190,7 +212,7 @@ def make_record(cfg, cid, name, image_id, ref, opts):
         "State": {"Status": "created", "Running": False, "Paused": False, "OOMKilled": False,
                   "Pid": 0, "ExitCode": 0, "StartedAt": "0001-01-01T00:00:00Z",
                   "FinishedAt": "0001-01-01T00:00:00Z"},
-        "Image": image_id,
+        "Image": image_id, "RestartCount": 0,
         "Config": {"Hostname": hostname, "User": opts.user or image_cfg.get("User") or "",
                    "Tty": bool(opts.tty), "OpenStdin": bool(opts.interactive),
                    "Env": env, "Cmd": cmd, "Entrypoint": entrypoint, "Image": ref,
@@ -200,7 +222,7 @@ def make_record(cfg, cid, name, image_id, ref, opts):
         "HostConfig": {"NetworkMode": opts.network,
                        "Memory": opts.memory,
                        "NanoCpus": int(opts.cpus * 1e9),
-                       "PidsLimit": opts.pids_limit, "AutoRemove": bool(opts.rm),
+                       "PidsLimit": opts.pids_limit, "AutoRemove": bool(opts.rm), "RestartPolicy": opts.restart,
                        "MemorySwap": opts.memory_swap, "MemoryReservation": opts.memory_reservation,
                        "CpuShares": opts.cpu_shares, "CpusetCpus": opts.cpuset_cpus, "CpusetMems": opts.cpuset_mems,
                        **_security_fields(opts.security),
@@ -417,7 +439,13 @@ def remove_record(cfg, rec, force=False, released=False, volumes=False):
     from . import volumes as vols
     cid = rec["Id"]
     shell.lap("wait+record")
-    if state(cfg, rec)["Status"] in ("running", "paused"):
+    status = state(cfg, rec)["Status"]
+    if status == "restarting":
+        if not force:
+            raise BockerError(f"You cannot remove a restarting container {cid}. Stop the container before "
+                              f"attempting removal or force remove")
+        cancel_restart(cfg, rec)
+    if status in ("running", "paused"):
         if not force:
             raise BockerError(f"cannot remove container {rec['Name'][1:]}: container is running: "
                               f"stop the container before removing or force remove")
@@ -501,7 +529,7 @@ def ps_rows(cfg, all_=False, filters=None):
     rows = []
     for rec in all_records(cfg):
         st = state(cfg, rec)
-        if not all_ and st["Status"] not in ("running", "paused"):
+        if not all_ and st["Status"] not in ("running", "paused", "restarting"):
             continue
         if filters and not _matches(cfg, rec, st, filters):
             continue

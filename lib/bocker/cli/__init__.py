@@ -18,7 +18,7 @@ INDEX = {
     "commit": "containers", "inspect": "system",
     "run": "containers", "create": "containers", "start": "containers", "stop": "containers",
     "restart": "containers", "kill": "containers", "wait": "containers", "pause": "containers",
-    "unpause": "containers", "exec": "containers", "_exited": "containers",
+    "unpause": "containers", "exec": "containers", "_exited": "containers", "_restart": "containers",
     "_lease": "network", "_release": "network",
     "network create": "network", "network ls": "network", "network inspect": "network",
     "network rm": "network", "network prune": "network",
