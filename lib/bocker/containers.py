@@ -91,7 +91,9 @@ def status_text(st):
     if st["Status"] == "restarting":
         return f"Restarting ({st['ExitCode']}) {fmt.ago(st.get('FinishedAt'))}"
     if st["Status"] == "running":
-        return "Up " + fmt.human_duration(time.time() - fmt.parse_iso(st["StartedAt"]))
+        from . import health
+        return "Up " + fmt.human_duration(time.time() - fmt.parse_iso(st["StartedAt"])) + \
+            health.status_suffix(st.get("Health"))
     if st["Status"] == "paused":
         return "Up " + fmt.human_duration(time.time() - fmt.parse_iso(st["StartedAt"])) + " (Paused)"
     if st["Status"] == "exited":
@@ -161,14 +163,14 @@ class RunOptions:
                  "pids_limit", "labels", "volumes", "volumes_from", "tmpfs", "tty", "interactive", "ports",
                  "log_max_size", "command", "memory_swap", "memory_reservation", "cpu_shares", "cpuset_cpus",
                  "cpuset_mems", "security", "stop_signal", "stop_timeout",
-                 "restart")
+                 "restart", "healthcheck")
 
     def __init__(self, name=None, env=(), workdir=None, user=None, rm=False, hostname=None, entrypoint=None,
                  network="bridge", memory=0, cpus=0, pids_limit=0, labels=None, volumes=(), volumes_from=(),
                  tmpfs=(), tty=False, interactive=False, ports=(), log_max_size=None, command=(),
                  memory_swap=0, memory_reservation=0, cpu_shares=0, cpuset_cpus="", cpuset_mems="",
                  security=None, aliases=(), ip=None, dns=None, stop_signal=None, stop_timeout=None,
-                 restart=None):
+                 restart=None, healthcheck=None):
         self.aliases, self.ip = list(aliases), ip  # --network-alias, --ip: the network's endpoint
         self.dns = dict(dns or {})  # HostConfig's Dns, DnsSearch, ExtraHosts (--dns, --dns-search, --add-host)
         self.name, self.env, self.workdir, self.user, self.rm = name, list(env), workdir, user, rm
@@ -186,6 +188,7 @@ class RunOptions:
         self.log_max_size, self.command = log_max_size, list(command)  # None: the default size
         self.stop_signal, self.stop_timeout = stop_signal, stop_timeout  # None: the image's, or TERM and 10 s
         self.restart = restart or {"Name": "no", "MaximumRetryCount": 0}  # HostConfig.RestartPolicy
+        self.healthcheck = healthcheck  # the --health-* flags' Config.Healthcheck (health.from_flags)
 
 
 def make_record(cfg, cid, name, image_id, ref, opts):
@@ -218,7 +221,8 @@ def make_record(cfg, cid, name, image_id, ref, opts):
                    "Env": env, "Cmd": cmd, "Entrypoint": entrypoint, "Image": ref,
                    "WorkingDir": opts.workdir or image_cfg.get("WorkingDir") or "",
                    "Labels": dict(image_cfg.get("Labels") or {}, **opts.labels),
-                   "StopSignal": opts.stop_signal or image_cfg.get("StopSignal"), "StopTimeout": opts.stop_timeout},
+                   "StopSignal": opts.stop_signal or image_cfg.get("StopSignal"), "StopTimeout": opts.stop_timeout,
+                   **_healthcheck(opts.healthcheck, image_cfg.get("Healthcheck"))},
         "HostConfig": {"NetworkMode": opts.network,
                        "Memory": opts.memory,
                        "NanoCpus": int(opts.cpus * 1e9),
@@ -237,6 +241,13 @@ def make_record(cfg, cid, name, image_id, ref, opts):
         "LogPath": cdir(cfg, cid, "container.log"),
         "GraphDriver": {"Name": "btrfs", "Data": {"Path": cdir(cfg, cid, "rootfs")}},
     }
+
+
+def _healthcheck(given, image):
+    """Config.Healthcheck: the flags' fields over the image's HEALTHCHECK; none if neither has one."""
+    from . import health
+    check = health.merge(given, image)
+    return {"Healthcheck": check} if check else {}
 
 
 def _security_fields(given):
@@ -494,8 +505,10 @@ def parse_filters(items):
     out = {}
     for item in items:
         key, eq, value = item.partition("=")
-        if not eq or key not in ("status", "name", "id", "ancestor", "label"):
-            raise BockerError(f"invalid filter '{item}' (status=, name=, id=, ancestor=, label=)")
+        if not eq or key not in ("status", "name", "id", "ancestor", "label", "health"):
+            raise BockerError(f"invalid filter '{item}' (status=, name=, id=, ancestor=, label=, health=)")
+        if key == "health" and value not in ("starting", "healthy", "unhealthy", "none"):
+            raise BockerError(f"invalid filter '{item}': health is starting, healthy, unhealthy or none")
         out.setdefault(key, []).append(value)
     return out
 
@@ -511,7 +524,8 @@ def _matches(cfg, rec, st, filters):
              "id": lambda v: rec["Id"].startswith(v),
              "ancestor": lambda v: rec["Config"]["Image"] == v or rec["Image"].startswith(v)
              or _image_id_or_none(cfg, v) == rec["Image"],
-             "label": label_ok}
+             "label": label_ok,
+             "health": lambda v: ((st.get("Health") or {}).get("Status") or "none") == v}
     # docker: values of one key are alternatives, except labels, which must all match
     return all((all if k == "label" else any)(tests[k](v) for v in values) for k, values in filters.items())
 

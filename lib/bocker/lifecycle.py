@@ -119,9 +119,12 @@ def _monitor(cfg, rec):
         for fifo in fifos:
             containers.unlink(fifo)
             shell.do(f"mkfifo {shell.quote(fifo)}", os.mkfifo, fifo, 0o600)
+    from . import health
+    probe = health.settings(rec["Config"].get("Healthcheck"))
+    checks = (probe[1] / health.SECOND, containers.bocker_argv(cfg, "_health", cid)) if probe else None
     return runtime.monitor_script(exit_file, fifos, containers.cdir(cfg, cid, "container.log"),
                                   log_max_size(rec), containers.bocker_argv(cfg, "_exited", cid),
-                                  stdin_fifo=_stdin_fifo(cfg, rec))
+                                  stdin_fifo=_stdin_fifo(cfg, rec), health=checks)
 
 
 def _stdin_fifo(cfg, rec):
@@ -136,6 +139,10 @@ def _stdin_fifo(cfg, rec):
 
 
 def _record_running(cfg, rec, handle, detach):
+    from . import health
+    rec["State"].pop("Health", None)
+    if detach and health.settings(rec["Config"].get("Healthcheck")):  # (the monitor runs the checks)
+        rec["State"]["Health"] = health.initial()
     rec["State"].update(Status="running", Running=True, Paused=False, Restarting=False, Pid=handle.pid,
                         ExitCode=0, OOMKilled=False, StartedAt=fmt.now_iso(),
                         FinishedAt="0001-01-01T00:00:00Z",
@@ -249,6 +256,43 @@ def restart_by_policy(cfg, cid):
                     containers.save(cfg, rec)
     except (FileNotFoundError, BockerError):  # removed meanwhile
         pass
+
+
+def health_check(cfg, cid):
+    """`bocker _health`, which the monitor runs every interval: one probe, inside the container as
+    `exec` runs a command, its result recorded in State.Health. False once the container is gone
+    or stopped (the monitor's loop then ends)."""
+    import subprocess
+    from . import health
+    rec = containers.load(cfg, cid)
+    st = containers.state(cfg, rec)
+    probe = health.settings(rec["Config"].get("Healthcheck"))
+    if st["Status"] not in ("running", "paused") or not probe:
+        return False
+    if st["Status"] == "paused":  # no probe of a frozen container (as Docker)
+        return True
+    command, _, timeout, start_period, retries = probe
+    c = rec["Config"]
+    argv = runtime.exec_argv(cfg, rec, command, c.get("WorkingDir"), c.get("User"), c["Env"])
+    began, t0 = fmt.now_iso(), time.time()
+    proc = shell.spawn(argv, "probe", stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       start_new_session=True)
+    try:
+        output, code = proc.communicate(timeout=timeout / health.SECOND)[0], runtime.exit_code(proc.returncode)
+    except subprocess.TimeoutExpired:  # the probe and what it started, in the container too
+        shell.run(["kill", "-KILL", "--", f"-{proc.pid}"], check=False)
+        proc.communicate()
+        output, code = f"Health check exceeded timeout ({timeout / health.SECOND:g}s)", -1
+    entry = health.result(began, fmt.now_iso(), code, output)
+    with store.lock(containers.cdir(cfg, cid, ".lock")):
+        rec = containers.load(cfg, cid)
+        now = containers.state(cfg, rec)
+        if now["Status"] not in ("running", "paused") or now["StartedAt"] != st["StartedAt"]:
+            return False  # exited (or restarted) meanwhile: the result is of a run that is over
+        rec["State"]["Health"] = health.record(rec["State"].get("Health"), entry, retries, start_period,
+                                               t0 - fmt.parse_iso(st["StartedAt"]))
+        containers.save(cfg, rec)
+    return True
 
 
 def restart_after_foreground(cfg, cid):

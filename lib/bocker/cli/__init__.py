@@ -19,6 +19,7 @@ INDEX = {
     "run": "containers", "create": "containers", "start": "containers", "stop": "containers",
     "restart": "containers", "kill": "containers", "wait": "containers", "pause": "containers",
     "unpause": "containers", "exec": "containers", "_exited": "containers", "_restart": "containers",
+    "_health": "containers",
     "_lease": "network", "_release": "network",
     "network create": "network", "network ls": "network", "network inspect": "network",
     "network rm": "network", "network prune": "network",

@@ -64,6 +64,13 @@ RUN_ARGS = (
         help="no, always, unless-stopped or on-failure[:N] (retries at most N times): restart the "
              "container when it exits, after 0.1 s, then twice as long each time (at most 1 min; "
              "back to 0.1 s after 10 s up); not after `stop` or `kill`"),
+    arg("--health-cmd", metavar="COMMAND", help="a check run inside the container (sh -c): exit 0 is healthy"),
+    arg("--health-interval", metavar="DURATION", help="time between checks (default 30s; Go durations: 1s, 500ms)"),
+    arg("--health-timeout", metavar="DURATION", help="a check taking longer fails (default 30s)"),
+    arg("--health-retries", type=int, metavar="N", help="failures in a row that make it unhealthy (default 3)"),
+    arg("--health-start-period", metavar="DURATION",
+        help="failures during this time after the start do not count (default 0s)"),
+    arg("--no-healthcheck", action="store_true", help="no check, not even the image's HEALTHCHECK"),
     arg("image", help="image name[:tag] or id"),
     arg("command", nargs="...", help="command and arguments (default: the image's CMD)"),
 )
@@ -94,7 +101,7 @@ def _log_max_size(options):
 
 
 def _run_options(a):
-    from .. import cgroups, containers, restart
+    from .. import cgroups, containers, health, restart
     from ..network import ports
     from ..network import NAME_RE, dns
     if not NAME_RE.match(a.network):
@@ -121,7 +128,9 @@ def _run_options(a):
         memory_reservation=cgroups.parse_memory(a.memory_reservation) if a.memory_reservation else 0,
         cpu_shares=a.cpu_shares or 0, cpuset_cpus=a.cpuset_cpus or "", cpuset_mems=a.cpuset_mems or "",
         security=_security(a), stop_signal=_stop_signal(a.stop_signal), stop_timeout=a.stop_timeout,
-        restart=policy)
+        restart=policy,
+        healthcheck=health.from_flags(a.health_cmd, a.health_interval, a.health_timeout, a.health_start_period,
+                                      a.health_retries, a.no_healthcheck))
 
 
 def _stop_signal(sig):
@@ -335,6 +344,13 @@ def cmd_exited(cfg, a):
     lifecycle.exited(cfg, a.container)
 
 
+@verb("_health", arg("container"))
+def cmd_health(cfg, a):
+    """(internal) One health check of a container: called by its monitor every interval."""
+    from .. import lifecycle
+    return 0 if lifecycle.health_check(cfg, a.container) else 1
+
+
 @verb("_restart", arg("container"))
 def cmd_restart_by_policy(cfg, a):
     """(internal) Start a container its restart policy restarts: called after the backoff."""
@@ -343,7 +359,7 @@ def cmd_restart_by_policy(cfg, a):
 
 
 FILTER = arg("-f", "--filter", action="append", default=[], metavar="KEY=VALUE",
-             help="status=, name=, id=, ancestor=, label=KEY[=VALUE]")
+             help="status=, name=, id=, ancestor=, label=KEY[=VALUE], health=starting|healthy|unhealthy|none")
 
 
 @verb("ps", arg("-a", "--all", action="store_true", help="also stopped containers"),
