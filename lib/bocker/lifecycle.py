@@ -258,6 +258,27 @@ def restart_by_policy(cfg, cid):
         pass
 
 
+def update(cfg, ref, memory=None, cpus=None, pids=None, policy=None):
+    """`bocker update`: new limits (and restart policy) in the record; a running container's
+    cgroup files are rewritten at once. None: unchanged."""
+    from . import cgroups
+    cid = containers.resolve(cfg, ref)
+    with store.lock(containers.cdir(cfg, cid, ".lock")):
+        rec = containers.load(cfg, cid)
+        hc = rec["HostConfig"]
+        if policy is not None and hc.get("AutoRemove") and restart.enabled(policy):
+            raise BockerError("Restart policy cannot be updated because AutoRemove is enabled for the container")
+        changes = {"Memory": memory, "NanoCpus": None if cpus is None else int(cpus * 1e9),
+                   "PidsLimit": None if pids is None else max(pids, 0), "RestartPolicy": policy}
+        new = dict(hc, **{k: v for k, v in changes.items() if v is not None})
+        cgroups.check_limits(cgroups.limits_of(new))
+        if containers.state(cfg, rec)["Status"] in ("running", "paused"):
+            cgroups.update(cfg, cid, {"memory": memory, "memory_swap": new.get("MemorySwap") if memory else None,
+                                      "cpus": cpus, "pids": pids})
+        rec["HostConfig"] = new
+        containers.save(cfg, rec)
+
+
 def health_check(cfg, cid):
     """`bocker _health`, which the monitor runs every interval: one probe, inside the container as
     `exec` runs a command, its result recorded in State.Health. False once the container is gone

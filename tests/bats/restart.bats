@@ -191,3 +191,49 @@ group_pids() {
     assert_equal "$(inspect '.[0].RestartCount' fg)" 1
     bk_assert_clean
 }
+
+@test "update: --memory, --cpus, --pids-limit rewrite a running container's cgroup files (v1), and the record" {
+    bk_require_cgroup_v1
+    bocker run -d --name up -m 64m busybox sleep 300 >/dev/null
+    id=$(bk_id up)
+    dir=/sys/fs/cgroup/memory/$BOCKER_CGROUP_PARENT/$id
+    assert_equal "$(cat "$dir/memory.limit_in_bytes")" $((64 * 1024 * 1024))
+    run bocker update --memory 128m --cpus 0.5 --pids-limit 50 up
+    assert_success
+    assert_output up
+    assert_equal "$(cat "$dir/memory.limit_in_bytes")" $((128 * 1024 * 1024))
+    assert_equal "$(cat /sys/fs/cgroup/cpu/$BOCKER_CGROUP_PARENT/$id/cpu.cfs_quota_us)" 50000
+    assert_equal "$(cat /sys/fs/cgroup/pids/$BOCKER_CGROUP_PARENT/$id/pids.max)" 50
+    assert_equal "$(inspect '.[0].HostConfig | "\(.Memory) \(.NanoCpus) \(.PidsLimit)"' up)" "134217728 500000000 50"
+    bocker update --pids-limit -1 up >/dev/null
+    assert_equal "$(cat /sys/fs/cgroup/pids/$BOCKER_CGROUP_PARENT/$id/pids.max)" max
+    # a stopped container: the record, used by its next start
+    bocker stop -t 0 up >/dev/null
+    bocker update -m 48m up >/dev/null
+    bocker start up >/dev/null
+    assert_equal "$(cat "$dir/memory.limit_in_bytes")" $((48 * 1024 * 1024))
+    run --separate-stderr bocker update up
+    assert_failure 1
+    bk_assert_error_line 'one or more flags'
+    run --separate-stderr bocker update -m 1k up
+    assert_failure 1
+    bk_assert_error_line '6MB'
+    run --separate-stderr bocker update -m 64m nosuch
+    assert_failure 1
+    bk_assert_error_line 'No such container'
+}
+
+@test "update --restart: the new policy applies to the running container" {
+    bocker run -d --name ur busybox sleep 300 >/dev/null
+    bocker update --restart always ur >/dev/null
+    assert_equal "$(inspect '.[0].HostConfig.RestartPolicy.Name' ur)" always
+    kill -9 "$(inspect '.[0].State.Pid' ur)"
+    wait_until bash -c "[ \"\$('$BOCKER' inspect --format '.[0].RestartCount' ur)\" = 1 ] && [ \"\$('$BOCKER' inspect --format '.[0].State.Status' ur)\" = running ]"
+    run --separate-stderr bocker update --restart bogus ur
+    assert_failure 1
+    bk_assert_error_line 'restart policy'
+    bocker create --rm --name rmc busybox true >/dev/null
+    run --separate-stderr bocker update --restart always rmc
+    assert_failure 1
+    bk_assert_error_line 'AutoRemove'
+}

@@ -33,7 +33,7 @@ INDEX = {
     "history": "images", "search": "registry",
     "build": "build",
     # services (issue 14)
-    "rename": "containers",
+    "rename": "containers", "update": "containers",
 }
 
 # Docker's management commands, each the same function (and help) as its short verb; the

@@ -337,6 +337,22 @@ def cmd_exec(cfg, a):
                               interactive=a.interactive, detach=a.detach, tty=a.tty)
 
 
+@verb("update", arg("-m", "--memory", help="memory limit (e.g. 64m)"),
+      arg("--cpus", help="CPU quota, in CPUs (e.g. 0.5)"),
+      arg("--pids-limit", type=int, help="maximum number of processes (0 or -1: no limit)"),
+      arg("--restart", metavar="POLICY", help="no, always, unless-stopped or on-failure[:N]"),
+      arg("containers", nargs="+", help="containers to update"))
+def cmd_update(cfg, a):
+    """Change the limits or the restart policy of containers (a running one's cgroup at once)."""
+    from .. import cgroups, lifecycle, restart
+    if a.memory is None and a.cpus is None and a.pids_limit is None and a.restart is None:
+        raise BockerError("You must provide one or more flags when using this command.")
+    memory = cgroups.parse_memory(a.memory) if a.memory is not None else None
+    cpus = cgroups.parse_cpus(a.cpus) if a.cpus is not None else None
+    policy = restart.parse(a.restart) if a.restart is not None else None
+    return each(a.containers, lambda r: lifecycle.update(cfg, r, memory, cpus, a.pids_limit, policy))
+
+
 @verb("_exited", arg("container"))
 def cmd_exited(cfg, a):
     """(internal) Record a detached container's exit: called by its monitor."""
