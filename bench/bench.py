@@ -773,8 +773,51 @@ def fam_build():
         podman("image", "prune", "-f", check=False)
 
 
+SERVICE_FLAGS = ["--restart", "always", "--health-cmd", "true", "--health-interval", "10m"]
+
+
+def fam_services():
+    """N idle services: detached `sleep 3600` with --restart always and a health check (its
+    interval 10 min: none runs while memory is read, what is measured is what waits)."""
+    n = int(ENV.get("BENCH_SERVICES_N", 50))
+    res = {}
+    if "--health-cmd" in help_text("run") and "--restart" in help_text("run"):
+        log(f"  bocker: {n} x run -d {' '.join(SERVICE_FLAGS)} busybox sleep 3600")
+        try:
+            res["bocker"] = density_of(
+                "bocker", n, lambda i: bocker("run", "-d", *SERVICE_FLAGS, "busybox", "sleep", "3600", timeout=60),
+                bocker_rm_all, [ENV["BOCKER_CGROUP_PARENT"] + "/", ENV["BOCKER_ROOT"]])
+        except Exception as e:
+            res["bocker"] = err(e)
+    else:
+        res["bocker"] = na(NA + ": --restart, --health-cmd")
+    log(f"  podman: {n} x run -d {' '.join(SERVICE_FLAGS)} sleep 3600")
+    try:
+        res["podman"] = density_of(
+            "podman", n, lambda i: podman("run", "-d", "--pull", "never", *SERVICE_FLAGS, IMG["podman"], "sleep",
+                                          "3600", timeout=60),
+            podman_rm_all, ["libpod", TMP])
+    except Exception as e:
+        res["podman"] = err(e)
+
+    def cell(who, key):
+        r = res[who]
+        return r if "na" in r or "error" in r else stats([r[key]])
+    base = f"services {n} (idle, --restart always, a health check)"
+    row("services", f"{base}: host memory per container (MemAvailable drop / N)", "MiB",
+        cell("bocker", "mem"), {"podman": cell("podman", "mem")}, note="noisy: host-wide")
+    row("services", f"{base}: RSS left on the host per container (outside the containers)", "MiB",
+        cell("bocker", "host_rss"), {"podman": cell("podman", "host_rss")},
+        note="processes: " + "; ".join(f"{w} " + ", ".join(f"{k}×{v}" for k, v in d.items())
+                                       for w, d in (("bocker", res["bocker"].get("host_names", {})),
+                                                    ("podman", res["podman"].get("host_names", {}))) if d))
+    row("services", f"{base}: PSS left on the host per container", "MiB",
+        cell("bocker", "host_pss"), {"podman": cell("podman", "host_pss")})
+
+
 FAMILIES = {"run": fam_run, "steps": fam_steps, "ps": fam_ps, "density": fam_density,
-            "commit": fam_commit, "exec": fam_exec, "registry": fam_registry, "build": fam_build}
+            "commit": fam_commit, "exec": fam_exec, "registry": fam_registry, "build": fam_build,
+            "services": fam_services}
 
 
 # --- output -------------------------------------------------------------------------------------------

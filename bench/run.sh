@@ -2,7 +2,7 @@
 # bocker benchmarks, side by side with podman, runc, crun and the unshare+chroot floor.
 #
 #   bench/run.sh [FAMILY ...]     (make bench [BENCH=FAMILY])
-#   families: run steps ps density commit exec registry build   (default: all of them)
+#   families: run steps ps density commit exec registry build services   (default: all of them)
 #             density1000 = density with 1000 containers (or BENCH_DENSITY_N=1000)
 #
 # Everything lives in one temp dir (bocker store, podman storage and config, OCI bundle, runc/crun
@@ -15,7 +15,7 @@ set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(dirname "$HERE")
 PY=/usr/bin/python3
-ALL_FAMILIES="run steps ps density commit exec registry build"
+ALL_FAMILIES="run steps ps density commit exec registry build services"
 
 log() { echo "bench: $*" >&2; }
 
@@ -26,7 +26,7 @@ for f in "$@"; do
     case "$f" in
         all) families+=($ALL_FAMILIES) ;;
         density1000) families+=(density); export BENCH_DENSITY_N=${BENCH_DENSITY_N:-1000} ;;
-        run|steps|ps|density|commit|exec|registry|build) families+=("$f") ;;
+        run|steps|ps|density|commit|exec|registry|build|services) families+=("$f") ;;
         *) echo "bench: unknown family '$f' (one of: $ALL_FAMILIES density1000)" >&2; exit 2 ;;
     esac
 done

@@ -134,6 +134,23 @@ def _create(cfg, cid, limits):
         allow_devices_v2(path, limits["devices"])
 
 
+def update(cfg, cid, limits):
+    """`update` of a running container: its limit files rewritten in place (v1: each in its
+    controller's hierarchy, memory.* in memory/...). `pids` 0 or less: no limit ("max")."""
+    v = version(cfg)
+    pids = limits.get("pids")
+    settings = limit_settings(dict(limits, pids=pids if pids and pids > 0 else None), v)
+    if pids is not None and pids <= 0:
+        settings.append(("pids.max", "max"))
+    for key, value in settings:
+        parts = (key.split(".")[0],) if v == 1 else ()
+        path = os.path.join(cfg.cgroup_root, *parts, _group(cfg, cid), key)
+        try:
+            _write(path, value)
+        except OSError as e:  # e.g. a memory limit below what the container uses now
+            raise BockerError(f"cannot update {key} to {value}: {e.strerror}")
+
+
 def _words(path):
     try:
         with open(path) as f:

@@ -58,8 +58,25 @@ def state(cfg, rec):
         st = dict(st, Status="exited", Running=False, Pid=0)
         code = read_exit_file(cfg, rec["Id"])
         st["ExitCode"] = 255 if code is None else code
-        st["FinishedAt"] = st.get("FinishedAt") or fmt.now_iso()
+        st["FinishedAt"] = st["FinishedAt"] if fmt.parse_iso(st.get("FinishedAt")) else fmt.now_iso()
+    if st["Status"] == "restarting" and not waiting_to_restart(st):  # its waiter died (a crash)
+        st = dict(st, Status="exited", Running=False, Restarting=False)
     return st
+
+
+def waiting_to_restart(st):
+    """The process that waits out a restarting container's backoff is alive (same start time)."""
+    return runtime.alive(st.get("MonitorPid"), st.get("MonitorStartTime"))
+
+
+def cancel_restart(cfg, rec):
+    """Kill the wait before a restart: the waiter leads its own process group (its `sleep` too)."""
+    st = rec["State"]
+    if st["Status"] != "restarting" or not waiting_to_restart(st):
+        return
+    shell.run(["kill", "-KILL", "--", f"-{st['MonitorPid']}"], check=False)
+    while not shell.dry_run and runtime.alive(st["MonitorPid"], st["MonitorStartTime"]):
+        time.sleep(0.005)
 
 
 def read_exit_file(cfg, cid):
@@ -71,8 +88,12 @@ def read_exit_file(cfg, cid):
 
 
 def status_text(st):
+    if st["Status"] == "restarting":
+        return f"Restarting ({st['ExitCode']}) {fmt.ago(st.get('FinishedAt'))}"
     if st["Status"] == "running":
-        return "Up " + fmt.human_duration(time.time() - fmt.parse_iso(st["StartedAt"]))
+        from . import health
+        return "Up " + fmt.human_duration(time.time() - fmt.parse_iso(st["StartedAt"])) + \
+            health.status_suffix(st.get("Health"))
     if st["Status"] == "paused":
         return "Up " + fmt.human_duration(time.time() - fmt.parse_iso(st["StartedAt"])) + " (Paused)"
     if st["Status"] == "exited":
@@ -141,13 +162,15 @@ class RunOptions:
                  "memory", "cpus",
                  "pids_limit", "labels", "volumes", "volumes_from", "tmpfs", "tty", "interactive", "ports",
                  "log_max_size", "command", "memory_swap", "memory_reservation", "cpu_shares", "cpuset_cpus",
-                 "cpuset_mems", "security", "stop_signal", "stop_timeout")
+                 "cpuset_mems", "security", "stop_signal", "stop_timeout",
+                 "restart", "healthcheck")
 
     def __init__(self, name=None, env=(), workdir=None, user=None, rm=False, hostname=None, entrypoint=None,
                  network="bridge", memory=0, cpus=0, pids_limit=0, labels=None, volumes=(), volumes_from=(),
                  tmpfs=(), tty=False, interactive=False, ports=(), log_max_size=None, command=(),
                  memory_swap=0, memory_reservation=0, cpu_shares=0, cpuset_cpus="", cpuset_mems="",
-                 security=None, aliases=(), ip=None, dns=None, stop_signal=None, stop_timeout=None):
+                 security=None, aliases=(), ip=None, dns=None, stop_signal=None, stop_timeout=None,
+                 restart=None, healthcheck=None):
         self.aliases, self.ip = list(aliases), ip  # --network-alias, --ip: the network's endpoint
         self.dns = dict(dns or {})  # HostConfig's Dns, DnsSearch, ExtraHosts (--dns, --dns-search, --add-host)
         self.name, self.env, self.workdir, self.user, self.rm = name, list(env), workdir, user, rm
@@ -164,6 +187,8 @@ class RunOptions:
         self.ports = list(ports)  # network.ports.parse_port() dicts
         self.log_max_size, self.command = log_max_size, list(command)  # None: the default size
         self.stop_signal, self.stop_timeout = stop_signal, stop_timeout  # None: the image's, or TERM and 10 s
+        self.restart = restart or {"Name": "no", "MaximumRetryCount": 0}  # HostConfig.RestartPolicy
+        self.healthcheck = healthcheck  # the --health-* flags' Config.Healthcheck (health.from_flags)
 
 
 def make_record(cfg, cid, name, image_id, ref, opts):
@@ -190,17 +215,18 @@ def make_record(cfg, cid, name, image_id, ref, opts):
         "State": {"Status": "created", "Running": False, "Paused": False, "OOMKilled": False,
                   "Pid": 0, "ExitCode": 0, "StartedAt": "0001-01-01T00:00:00Z",
                   "FinishedAt": "0001-01-01T00:00:00Z"},
-        "Image": image_id,
+        "Image": image_id, "RestartCount": 0,
         "Config": {"Hostname": hostname, "User": opts.user or image_cfg.get("User") or "",
                    "Tty": bool(opts.tty), "OpenStdin": bool(opts.interactive),
                    "Env": env, "Cmd": cmd, "Entrypoint": entrypoint, "Image": ref,
                    "WorkingDir": opts.workdir or image_cfg.get("WorkingDir") or "",
                    "Labels": dict(image_cfg.get("Labels") or {}, **opts.labels),
-                   "StopSignal": opts.stop_signal or image_cfg.get("StopSignal"), "StopTimeout": opts.stop_timeout},
+                   "StopSignal": opts.stop_signal or image_cfg.get("StopSignal"), "StopTimeout": opts.stop_timeout,
+                   **_healthcheck(opts.healthcheck, image_cfg.get("Healthcheck"))},
         "HostConfig": {"NetworkMode": opts.network,
                        "Memory": opts.memory,
                        "NanoCpus": int(opts.cpus * 1e9),
-                       "PidsLimit": opts.pids_limit, "AutoRemove": bool(opts.rm),
+                       "PidsLimit": opts.pids_limit, "AutoRemove": bool(opts.rm), "RestartPolicy": opts.restart,
                        "MemorySwap": opts.memory_swap, "MemoryReservation": opts.memory_reservation,
                        "CpuShares": opts.cpu_shares, "CpusetCpus": opts.cpuset_cpus, "CpusetMems": opts.cpuset_mems,
                        **_security_fields(opts.security),
@@ -215,6 +241,13 @@ def make_record(cfg, cid, name, image_id, ref, opts):
         "LogPath": cdir(cfg, cid, "container.log"),
         "GraphDriver": {"Name": "btrfs", "Data": {"Path": cdir(cfg, cid, "rootfs")}},
     }
+
+
+def _healthcheck(given, image):
+    """Config.Healthcheck: the flags' fields over the image's HEALTHCHECK; none if neither has one."""
+    from . import health
+    check = health.merge(given, image)
+    return {"Healthcheck": check} if check else {}
 
 
 def _security_fields(given):
@@ -417,7 +450,13 @@ def remove_record(cfg, rec, force=False, released=False, volumes=False):
     from . import volumes as vols
     cid = rec["Id"]
     shell.lap("wait+record")
-    if state(cfg, rec)["Status"] in ("running", "paused"):
+    status = state(cfg, rec)["Status"]
+    if status == "restarting":
+        if not force:
+            raise BockerError(f"You cannot remove a restarting container {cid}. Stop the container before "
+                              f"attempting removal or force remove")
+        cancel_restart(cfg, rec)
+    if status in ("running", "paused"):
         if not force:
             raise BockerError(f"cannot remove container {rec['Name'][1:]}: container is running: "
                               f"stop the container before removing or force remove")
@@ -466,8 +505,10 @@ def parse_filters(items):
     out = {}
     for item in items:
         key, eq, value = item.partition("=")
-        if not eq or key not in ("status", "name", "id", "ancestor", "label"):
-            raise BockerError(f"invalid filter '{item}' (status=, name=, id=, ancestor=, label=)")
+        if not eq or key not in ("status", "name", "id", "ancestor", "label", "health"):
+            raise BockerError(f"invalid filter '{item}' (status=, name=, id=, ancestor=, label=, health=)")
+        if key == "health" and value not in ("starting", "healthy", "unhealthy", "none"):
+            raise BockerError(f"invalid filter '{item}': health is starting, healthy, unhealthy or none")
         out.setdefault(key, []).append(value)
     return out
 
@@ -483,7 +524,8 @@ def _matches(cfg, rec, st, filters):
              "id": lambda v: rec["Id"].startswith(v),
              "ancestor": lambda v: rec["Config"]["Image"] == v or rec["Image"].startswith(v)
              or _image_id_or_none(cfg, v) == rec["Image"],
-             "label": label_ok}
+             "label": label_ok,
+             "health": lambda v: ((st.get("Health") or {}).get("Status") or "none") == v}
     # docker: values of one key are alternatives, except labels, which must all match
     return all((all if k == "label" else any)(tests[k](v) for v in values) for k, values in filters.items())
 
@@ -501,7 +543,7 @@ def ps_rows(cfg, all_=False, filters=None):
     rows = []
     for rec in all_records(cfg):
         st = state(cfg, rec)
-        if not all_ and st["Status"] not in ("running", "paused"):
+        if not all_ and st["Status"] not in ("running", "paused", "restarting"):
             continue
         if filters and not _matches(cfg, rec, st, filters):
             continue

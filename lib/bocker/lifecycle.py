@@ -4,7 +4,7 @@ never the reverse."""
 import os
 import time
 
-from . import BockerError, containers, fmt, runtime, shell, store, userns
+from . import BockerError, containers, fmt, restart, runtime, shell, store, userns
 
 
 def start(cfg, rec, stdin=None, stdout=None, stderr=None, detach=False):
@@ -119,9 +119,12 @@ def _monitor(cfg, rec):
         for fifo in fifos:
             containers.unlink(fifo)
             shell.do(f"mkfifo {shell.quote(fifo)}", os.mkfifo, fifo, 0o600)
+    from . import health
+    probe = health.settings(rec["Config"].get("Healthcheck"))
+    checks = (probe[1] / health.SECOND, containers.bocker_argv(cfg, "_health", cid)) if probe else None
     return runtime.monitor_script(exit_file, fifos, containers.cdir(cfg, cid, "container.log"),
                                   log_max_size(rec), containers.bocker_argv(cfg, "_exited", cid),
-                                  stdin_fifo=_stdin_fifo(cfg, rec))
+                                  stdin_fifo=_stdin_fifo(cfg, rec), health=checks)
 
 
 def _stdin_fifo(cfg, rec):
@@ -136,7 +139,11 @@ def _stdin_fifo(cfg, rec):
 
 
 def _record_running(cfg, rec, handle, detach):
-    rec["State"].update(Status="running", Running=True, Paused=False, Pid=handle.pid,
+    from . import health
+    rec["State"].pop("Health", None)
+    if detach and health.settings(rec["Config"].get("Healthcheck")):  # (the monitor runs the checks)
+        rec["State"]["Health"] = health.initial()
+    rec["State"].update(Status="running", Running=True, Paused=False, Restarting=False, Pid=handle.pid,
                         ExitCode=0, OOMKilled=False, StartedAt=fmt.now_iso(),
                         FinishedAt="0001-01-01T00:00:00Z",
                         PidStartTime=runtime.pid_start_time(handle.pid),
@@ -182,7 +189,9 @@ def record_exit(cfg, rec, code):
 
 
 def exited(cfg, cid):
-    """Called by a detached container's monitor when the container has exited."""
+    """Called by a detached container's monitor when the container has exited. If its restart
+    policy restarts it, the monitor process itself becomes the wait (see restart_argv)."""
+    delay = None
     try:
         with store.lock(containers.cdir(cfg, cid, ".lock")):
             rec = containers.load(cfg, cid)
@@ -190,8 +199,166 @@ def exited(cfg, cid):
             record_exit(cfg, rec, 255 if code is None else code)
             if rec["HostConfig"].get("AutoRemove"):
                 containers.remove_record(cfg, rec, force=True, released=True)
+            else:
+                delay = _next_restart(rec)
+                if delay is not None:
+                    _record_restarting(cfg, rec, os.getpid())
     except (FileNotFoundError, BockerError):  # removed meanwhile (rm -f): nothing left to record
+        return
+    if delay is not None:
+        os.closerange(3, 1024)  # (what the launch handed the monitor: nobody reads it any more)
+        argv = restart_argv(cfg, cid, delay)
+        shell.do(" ".join(shell.quote(a) for a in argv), os.execv, "/bin/sh", argv)
+
+
+def _next_restart(rec):
+    """The wait (seconds) before the restart the policy asks for after this exit, or None; the
+    schedule's state (RestartCount, RestartDelay) is updated in `rec`."""
+    st = rec["State"]
+    policy = rec["HostConfig"].get("RestartPolicy")
+    if shell.dry_run or not restart.wanted(policy, st["ExitCode"], rec.get("HasBeenManuallyStopped"),
+                                           rec.get("RestartCount") or 0):
+        return None
+    ran_for = (fmt.parse_iso(st.get("FinishedAt")) or 0) - (fmt.parse_iso(st.get("StartedAt")) or 0)
+    rec["RestartDelay"] = restart.next_delay(rec.get("RestartDelay") or 0, ran_for)
+    rec["RestartCount"] = (rec.get("RestartCount") or 0) + 1
+    return rec["RestartDelay"]
+
+
+def _record_restarting(cfg, rec, waiter):
+    """Docker's restarting state (Running too, as Docker's); `waiter`: the process that waits."""
+    rec["State"].update(Status="restarting", Running=True, Restarting=True, Pid=0, MonitorPid=waiter,
+                        MonitorStartTime=runtime.pid_start_time(waiter))
+    containers.save(cfg, rec)
+
+
+def restart_argv(cfg, cid, delay):
+    """The wait before a restart: a shell that sleeps, then becomes `bocker _restart` (no Python
+    process waits: at most a minute of backoff)."""
+    back = " ".join(shell.quote(a) for a in containers.bocker_argv(cfg, "_restart", cid))
+    return ["sh", "-c", f"sleep {delay:g}; exec {back} </dev/null >/dev/null 2>&1"]
+
+
+def restart_by_policy(cfg, cid):
+    """`bocker _restart`: the container its policy restarts, started again (detached)."""
+    try:
+        with store.lock(containers.cdir(cfg, cid, ".lock")):
+            rec = containers.load(cfg, cid)
+            if rec["State"]["Status"] != "restarting" or rec.get("HasBeenManuallyStopped"):
+                return  # stopped meanwhile
+            rec["State"]["Status"] = "created"
+            try:
+                run_detached(cfg, rec)
+            except BockerError as e:
+                if rec["State"]["Status"] == "created":  # it did not start: nothing will restart it
+                    rec["State"].update(Status="exited", Running=False, Restarting=False, Error=str(e),
+                                        FinishedAt=fmt.now_iso())
+                    containers.save(cfg, rec)
+    except (FileNotFoundError, BockerError):  # removed meanwhile
         pass
+
+
+def update(cfg, ref, memory=None, cpus=None, pids=None, policy=None):
+    """`bocker update`: new limits (and restart policy) in the record; a running container's
+    cgroup files are rewritten at once. None: unchanged."""
+    from . import cgroups
+    cid = containers.resolve(cfg, ref)
+    with store.lock(containers.cdir(cfg, cid, ".lock")):
+        rec = containers.load(cfg, cid)
+        hc = rec["HostConfig"]
+        if policy is not None and hc.get("AutoRemove") and restart.enabled(policy):
+            raise BockerError("Restart policy cannot be updated because AutoRemove is enabled for the container")
+        changes = {"Memory": memory, "NanoCpus": None if cpus is None else int(cpus * 1e9),
+                   "PidsLimit": None if pids is None else max(pids, 0), "RestartPolicy": policy}
+        new = dict(hc, **{k: v for k, v in changes.items() if v is not None})
+        cgroups.check_limits(cgroups.limits_of(new))
+        if containers.state(cfg, rec)["Status"] in ("running", "paused"):
+            cgroups.update(cfg, cid, {"memory": memory, "memory_swap": new.get("MemorySwap") if memory else None,
+                                      "cpus": cpus, "pids": pids})
+        rec["HostConfig"] = new
+        containers.save(cfg, rec)
+
+
+def health_check(cfg, cid):
+    """`bocker _health`, which the monitor runs every interval: one probe, inside the container as
+    `exec` runs a command, its result recorded in State.Health. False once the container is gone
+    or stopped (the monitor's loop then ends)."""
+    import subprocess
+    from . import health
+    rec = containers.load(cfg, cid)
+    st = containers.state(cfg, rec)
+    probe = health.settings(rec["Config"].get("Healthcheck"))
+    if st["Status"] not in ("running", "paused") or not probe:
+        return False
+    if st["Status"] == "paused":  # no probe of a frozen container (as Docker)
+        return True
+    command, _, timeout, start_period, retries = probe
+    c = rec["Config"]
+    argv = runtime.exec_argv(cfg, rec, command, c.get("WorkingDir"), c.get("User"), c["Env"])
+    began, t0 = fmt.now_iso(), time.time()
+    proc = shell.spawn(argv, "probe", stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       start_new_session=True)
+    try:
+        output, code = proc.communicate(timeout=timeout / health.SECOND)[0], runtime.exit_code(proc.returncode)
+    except subprocess.TimeoutExpired:  # the probe and what it started, in the container too
+        shell.run(["kill", "-KILL", "--", f"-{proc.pid}"], check=False)
+        proc.communicate()
+        output, code = f"Health check exceeded timeout ({timeout / health.SECOND:g}s)", -1
+    entry = health.result(began, fmt.now_iso(), code, output)
+    with store.lock(containers.cdir(cfg, cid, ".lock")):
+        rec = containers.load(cfg, cid)
+        now = containers.state(cfg, rec)
+        if now["Status"] not in ("running", "paused") or now["StartedAt"] != st["StartedAt"]:
+            return False  # exited (or restarted) meanwhile: the result is of a run that is over
+        rec["State"]["Health"] = health.record(rec["State"].get("Health"), entry, retries, start_period,
+                                               t0 - fmt.parse_iso(st["StartedAt"]))
+        containers.save(cfg, rec)
+    return True
+
+
+def restart_after_foreground(cfg, cid):
+    """A foreground run's policy applies too (as Docker's daemon does): its restarts go on in the
+    background, `run` returns the first exit code."""
+    import subprocess
+    try:
+        with store.lock(containers.cdir(cfg, cid, ".lock")):
+            rec = containers.load(cfg, cid)
+            delay = _next_restart(rec)
+            if delay is not None:
+                waiter = shell.spawn(restart_argv(cfg, cid, delay), "waiter", stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+                _record_restarting(cfg, rec, waiter.pid)
+    except (FileNotFoundError, BockerError):
+        pass
+
+
+def stopped_by_hand(cfg, cid):
+    """stop/kill: the container is not restarted by its policy (until a manual start); a
+    restarting one stops waiting and is exited."""
+    with store.lock(containers.cdir(cfg, cid, ".lock")):
+        rec = containers.load(cfg, cid)
+        st = containers.state(cfg, rec)
+        # (the record too: a container that has just exited is not restarted once its monitor records it)
+        if st["Status"] not in ("running", "paused", "restarting") and rec["State"]["Status"] not in ("running", "paused"):
+            return
+        rec["HasBeenManuallyStopped"] = True
+        if st["Status"] == "restarting":
+            containers.cancel_restart(cfg, rec)
+            rec["State"].update(Status="exited", Running=False, Restarting=False)
+        containers.save(cfg, rec)
+
+
+def restartable(cfg):
+    """`start --all-restartable` (after a reboot): what Docker's daemon brings back at its start,
+    the exited containers whose policy is `always`, or `unless-stopped` and not stopped by hand;
+    oldest first. (Never started ones stay created.)"""
+    out = []
+    for rec in sorted(containers.all_records(cfg), key=lambda r: r["Created"]):
+        name = (rec["HostConfig"].get("RestartPolicy") or {}).get("Name")
+        if containers.state(cfg, rec)["Status"] == "exited" and \
+                (name == "always" or name == "unless-stopped" and not rec.get("HasBeenManuallyStopped")):
+            out.append(rec["Name"][1:])
+    return out
 
 
 def attach(cfg, rec, handle):
@@ -261,10 +428,12 @@ def run_foreground(cfg, rec, interactive=False):
         with shell.step("run"):
             code = runtime.exit_code(terminal.relay(master, handle.proc, _log_writer(cfg, rec), interactive))
         record_exit_locked(cfg, rec, code)
-        return code
-    pipe = None if shell.dry_run else subprocess.PIPE
-    handle = start(cfg, rec, stdin=pipe if interactive else subprocess.DEVNULL, stdout=pipe, stderr=pipe)
-    return attach(cfg, rec, handle)
+    else:
+        pipe = None if shell.dry_run else subprocess.PIPE
+        handle = start(cfg, rec, stdin=pipe if interactive else subprocess.DEVNULL, stdout=pipe, stderr=pipe)
+        code = attach(cfg, rec, handle)
+    restart_after_foreground(cfg, rec["Id"])
+    return code
 
 
 def run_detached(cfg, rec):
@@ -295,11 +464,13 @@ def startable(cfg, cid):
     A run whose exit nobody recorded (its monitor died) is recorded first, freeing what it held."""
     rec = containers.load(cfg, cid)
     st = containers.state(cfg, rec)
-    if st["Status"] in ("running", "paused"):
+    if st["Status"] in ("running", "paused", "restarting"):
         return None
     if rec["State"]["Status"] in ("running", "paused"):
         record_exit(cfg, rec, st["ExitCode"])
     rec["State"]["Status"] = "created"
+    # a manual start: the restart policy starts afresh (Docker's ResetRestartManager)
+    rec.update(RestartCount=0, RestartDelay=0, HasBeenManuallyStopped=False)
     return rec
 
 
@@ -307,6 +478,8 @@ def running_record(cfg, ref):
     """The record of a container that must be running (exec, kill, pause): 125 otherwise."""
     rec = containers.load(cfg, containers.resolve(cfg, ref))
     rec["State"] = containers.state(cfg, rec)
+    if rec["State"]["Status"] == "restarting":
+        raise BockerError(f"Container {rec['Id']} is restarting, wait until the container is running")
     if rec["State"]["Status"] not in ("running", "paused"):
         raise BockerError(f"container {rec['Id'][:12]} is not running")
     return rec
@@ -333,6 +506,8 @@ def signal_number(sig):
 def send_signal(cfg, ref, sig="KILL"):
     number = signal_number(sig)  # refused before the container is looked at
     rec = running_record(cfg, ref)
+    if number in (9, signal_number(rec["Config"].get("StopSignal") or "TERM")):  # meant to end it
+        stopped_by_hand(cfg, rec["Id"])
     shell.run(["kill", f"-{number}", str(rec["State"]["Pid"])])
     return rec
 
@@ -379,6 +554,7 @@ def stop(cfg, ref, timeout=None, sig=None):
     timeout = timeout if timeout is not None else rec["Config"].get("StopTimeout")
     timeout = 10 if timeout is None else timeout
     signal_number(sig)  # refused before anything is sent
+    stopped_by_hand(cfg, cid)
     st = containers.state(cfg, rec)
     if st["Status"] not in ("running", "paused"):
         return

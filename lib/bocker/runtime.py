@@ -67,27 +67,35 @@ def process_options(workdir, user, env, tty=False):
     return opts
 
 
-def monitor_script(exit_file, log_fifos, log_path, max_size, on_exit, stdin_fifo=None):
+def monitor_script(exit_file, log_fifos, log_path, max_size, on_exit, stdin_fifo=None, health=None):
     """The detached container's waiter: a shell (~1 MB), not a Python process per container.
     The container's stdout and stderr go through two fifos to one `busybox awk` each, which
     stamps each line into the log with its stream (fifos, not `|`: a pipeline would fork a
     second shell per container); the shell records the exit code, then runs `on_exit`
     (bocker's bookkeeping) once, at exit.
-    `stdin_fifo` (-di): opened read-write, it is the container's stdin and never ends."""
+    `stdin_fifo` (-di): opened read-write, it is the container's stdin and never ends.
+    `health` (interval in seconds, argv of one check): a subshell that sleeps, runs the check,
+    and so on while the container runs (it ends when the check says the container is gone)."""
     from .logs import awk_program, boot_time
     q = shell.quote
     logging = ""
     if log_fifos:  # (with -t the pty is the output, and bocker's copier stamps it)
         out, err = log_fifos
         awk = f'TZ=UTC0 busybox awk -v out={q(log_path)} -v max={max_size} -v boot={boot_time():.6f}'
-        logging = (f"{awk} -v sep=' ' {q(awk_program())} < {q(out)} & "
-                   f"{awk} -v sep='!' {q(awk_program())} < {q(err)} & "
+        logging = (f"{awk} -v sep=' ' {q(awk_program())} < {q(out)} & o=$!; "
+                   f"{awk} -v sep='!' {q(awk_program())} < {q(err)} & e=$!; "
                    f'exec > {q(out)} 2> {q(err)}; rm -f {q(out)} {q(err)}; ')
     stdin = f"exec <> {q(stdin_fifo)}; " if stdin_fifo else ""
+    checks = stop_checks = ""
+    if health:
+        interval, check = health
+        checks = (f"(trap 'kill $s 2>/dev/null; exit 0' TERM; while :; do sleep {interval:g} & s=$!; wait $s; "
+                  f"{' '.join(q(a) for a in check)} || exit 0; done) </dev/null >/dev/null 2>&1 & h=$!; ")
+        stop_checks = "kill $h 2>/dev/null; "
     # the log is complete before the exit is recorded (`wait` then `logs` sees the last line):
     # the shell lets go of the fifos, then waits for its awks to drain them
-    drain = "exec > /dev/null 2>&1; wait; " if log_fifos else ""
-    return (f'{logging}{stdin}"$@"; code=$?; {drain}echo $code > {q(exit_file)}; '
+    drain = "exec > /dev/null 2>&1; wait $o $e; " if log_fifos else ""
+    return (f'{logging}{stdin}{checks}"$@"; code=$?; {stop_checks}{drain}echo $code > {q(exit_file)}; '
             f'exec {" ".join(q(a) for a in on_exit)}')
 
 

@@ -18,7 +18,8 @@ INDEX = {
     "commit": "containers", "inspect": "system",
     "run": "containers", "create": "containers", "start": "containers", "stop": "containers",
     "restart": "containers", "kill": "containers", "wait": "containers", "pause": "containers",
-    "unpause": "containers", "exec": "containers", "_exited": "containers",
+    "unpause": "containers", "exec": "containers", "_exited": "containers", "_restart": "containers",
+    "_health": "containers",
     "_lease": "network", "_release": "network",
     "network create": "network", "network ls": "network", "network inspect": "network",
     "network rm": "network", "network prune": "network",
@@ -32,7 +33,7 @@ INDEX = {
     "history": "images", "search": "registry",
     "build": "build",
     # services (issue 14)
-    "rename": "containers",
+    "rename": "containers", "update": "containers",
 }
 
 # Docker's management commands, each the same function (and help) as its short verb; the

@@ -60,6 +60,17 @@ RUN_ARGS = (
         help="a line of /etc/hosts (IP may be host-gateway: the network's gateway)"),
     arg("--stop-signal", metavar="SIGNAL", help="signal `stop` sends first (default: the image's STOPSIGNAL, or TERM)"),
     arg("--stop-timeout", type=int, metavar="SECONDS", help="seconds `stop` waits before SIGKILL (default 10)"),
+    arg("--restart", default="no", metavar="POLICY",
+        help="no, always, unless-stopped or on-failure[:N] (retries at most N times): restart the "
+             "container when it exits, after 0.1 s, then twice as long each time (at most 1 min; "
+             "back to 0.1 s after 10 s up); not after `stop` or `kill`"),
+    arg("--health-cmd", metavar="COMMAND", help="a check run inside the container (sh -c): exit 0 is healthy"),
+    arg("--health-interval", metavar="DURATION", help="time between checks (default 30s; Go durations: 1s, 500ms)"),
+    arg("--health-timeout", metavar="DURATION", help="a check taking longer fails (default 30s)"),
+    arg("--health-retries", type=int, metavar="N", help="failures in a row that make it unhealthy (default 3)"),
+    arg("--health-start-period", metavar="DURATION",
+        help="failures during this time after the start do not count (default 0s)"),
+    arg("--no-healthcheck", action="store_true", help="no check, not even the image's HEALTHCHECK"),
     arg("image", help="image name[:tag] or id"),
     arg("command", nargs="...", help="command and arguments (default: the image's CMD)"),
 )
@@ -90,7 +101,7 @@ def _log_max_size(options):
 
 
 def _run_options(a):
-    from .. import cgroups, containers
+    from .. import cgroups, containers, health, restart
     from ..network import ports
     from ..network import NAME_RE, dns
     if not NAME_RE.match(a.network):
@@ -99,6 +110,9 @@ def _run_options(a):
         raise BockerError("published ports need a bridge network")
     if (a.ip or a.network_alias) and a.network in ("bridge", "none", "host"):
         raise BockerError("--ip and --network-alias are supported on user defined networks only")
+    policy = restart.parse(a.restart)
+    if a.rm and restart.enabled(policy):
+        raise BockerError("Conflicting options: --restart and --rm")
     return containers.RunOptions(
         name=a.name, env=a.env, workdir=a.workdir, user=a.user, rm=a.rm, hostname=a.hostname,
         entrypoint=a.entrypoint, network=a.network, aliases=a.network_alias, ip=a.ip,
@@ -113,7 +127,10 @@ def _run_options(a):
         memory_swap=_memory_swap(a.memory_swap),
         memory_reservation=cgroups.parse_memory(a.memory_reservation) if a.memory_reservation else 0,
         cpu_shares=a.cpu_shares or 0, cpuset_cpus=a.cpuset_cpus or "", cpuset_mems=a.cpuset_mems or "",
-        security=_security(a), stop_signal=_stop_signal(a.stop_signal), stop_timeout=a.stop_timeout)
+        security=_security(a), stop_signal=_stop_signal(a.stop_signal), stop_timeout=a.stop_timeout,
+        restart=policy,
+        healthcheck=health.from_flags(a.health_cmd, a.health_interval, a.health_timeout, a.health_start_period,
+                                      a.health_retries, a.no_healthcheck))
 
 
 def _stop_signal(sig):
@@ -218,12 +235,17 @@ def cmd_create(cfg, a):
 
 @verb("start", arg("-a", "--attach", action="store_true", help="attach output, exit with its code"),
       arg("-i", "--interactive", action="store_true", help="keep stdin open"),
-      arg("containers", nargs="+", help="containers to start"))
+      arg("--all-restartable", action="store_true",
+          help="after a reboot (e.g. from a boot script or a systemd unit): start every stopped "
+               "container whose policy is --restart always, or unless-stopped and not stopped by hand"),
+      arg("containers", nargs="*", help="containers to start"))
 def cmd_start(cfg, a):
     """Start created or stopped containers (detached, unless -a)."""
     from .. import containers, lifecycle, store
+    if not a.containers and not a.all_restartable:
+        raise BockerError('"bocker start" requires at least 1 argument.', code=1)
     failed = False
-    for ref in a.containers:
+    for ref in a.containers + (lifecycle.restartable(cfg) if a.all_restartable else []):
         try:
             cid = containers.resolve(cfg, ref)
             with store.lock(containers.cdir(cfg, cid, ".lock")):
@@ -315,6 +337,22 @@ def cmd_exec(cfg, a):
                               interactive=a.interactive, detach=a.detach, tty=a.tty)
 
 
+@verb("update", arg("-m", "--memory", help="memory limit (e.g. 64m)"),
+      arg("--cpus", help="CPU quota, in CPUs (e.g. 0.5)"),
+      arg("--pids-limit", type=int, help="maximum number of processes (0 or -1: no limit)"),
+      arg("--restart", metavar="POLICY", help="no, always, unless-stopped or on-failure[:N]"),
+      arg("containers", nargs="+", help="containers to update"))
+def cmd_update(cfg, a):
+    """Change the limits or the restart policy of containers (a running one's cgroup at once)."""
+    from .. import cgroups, lifecycle, restart
+    if a.memory is None and a.cpus is None and a.pids_limit is None and a.restart is None:
+        raise BockerError("You must provide one or more flags when using this command.")
+    memory = cgroups.parse_memory(a.memory) if a.memory is not None else None
+    cpus = cgroups.parse_cpus(a.cpus) if a.cpus is not None else None
+    policy = restart.parse(a.restart) if a.restart is not None else None
+    return each(a.containers, lambda r: lifecycle.update(cfg, r, memory, cpus, a.pids_limit, policy))
+
+
 @verb("_exited", arg("container"))
 def cmd_exited(cfg, a):
     """(internal) Record a detached container's exit: called by its monitor."""
@@ -322,8 +360,22 @@ def cmd_exited(cfg, a):
     lifecycle.exited(cfg, a.container)
 
 
+@verb("_health", arg("container"))
+def cmd_health(cfg, a):
+    """(internal) One health check of a container: called by its monitor every interval."""
+    from .. import lifecycle
+    return 0 if lifecycle.health_check(cfg, a.container) else 1
+
+
+@verb("_restart", arg("container"))
+def cmd_restart_by_policy(cfg, a):
+    """(internal) Start a container its restart policy restarts: called after the backoff."""
+    from .. import lifecycle
+    lifecycle.restart_by_policy(cfg, a.container)
+
+
 FILTER = arg("-f", "--filter", action="append", default=[], metavar="KEY=VALUE",
-             help="status=, name=, id=, ancestor=, label=KEY[=VALUE]")
+             help="status=, name=, id=, ancestor=, label=KEY[=VALUE], health=starting|healthy|unhealthy|none")
 
 
 @verb("ps", arg("-a", "--all", action="store_true", help="also stopped containers"),
