@@ -160,13 +160,14 @@ group_pids() {
     bocker run -d --name of --restart on-failure busybox sleep 300 >/dev/null
     bocker run -d --name rs --restart always busybox false >/dev/null
     bocker stop -t 0 byhand >/dev/null
-    wait_until status_is rs restarting
+    # a long wait ahead, so that no restart of rs begins while the crash is being simulated
+    wait_until long_wait rs
     # the crash: every monitor, waiter and container process dies at once
     kill -9 -- "-$(inspect '.[0].State.MonitorPid' rs)"
     for c in al us of; do
         kill -9 "$(inspect '.[0].State.MonitorPid' $c)" "$(inspect '.[0].State.Pid' $c)"
     done
-    run bocker ps -q
+    run bocker ps --format '{{.Names}} {{.Status}}'
     assert_output ''
     run bocker ps -a --format '{{.Names}} {{.Status}}'
     assert_line --regexp '^rs Exited \(1\) '
