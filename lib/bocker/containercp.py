@@ -15,20 +15,22 @@ from . import BockerError, layers, shell
 
 O_PATH = 0o10000000
 RESOLVE_NO_MAGICLINKS = 0x02
+RESOLVE_NO_SYMLINKS = 0x04
+RESOLVE_BENEATH = 0x08
 RESOLVE_IN_ROOT = 0x10
 SYS_OPENAT2 = 437      # the same number on every architecture (the unified syscall table)
 MAX_SYMLINKS = 40
 _libc = None
 
 
-def openat2(root_fd, path, flags):
-    """openat2(root_fd, path, flags, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS): an fd of `path`
-    resolved inside root_fd, `..` and absolute symlinks stopping at it."""
+def openat2(root_fd, path, flags, resolve=RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS):
+    """openat2(root_fd, path, flags, resolve): an fd of `path` resolved inside root_fd (by
+    default as a chroot: `..` and absolute symlinks stop at it)."""
     global _libc
     import ctypes
     if _libc is None:
         _libc = ctypes.CDLL(None, use_errno=True)
-    how = (ctypes.c_uint64 * 3)(flags | os.O_CLOEXEC, 0, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS)
+    how = (ctypes.c_uint64 * 3)(flags | os.O_CLOEXEC, 0, resolve)
     fd = _libc.syscall(ctypes.c_long(SYS_OPENAT2), ctypes.c_int(root_fd), os.fsencode(path or "/"),
                        ctypes.byref(how), ctypes.c_size_t(ctypes.sizeof(how)))
     if fd < 0:

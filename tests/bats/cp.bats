@@ -152,3 +152,23 @@ teardown() {
     assert_output --partial container-secret
     refute_output --partial host-secret
 }
+
+@test "diff: A/C/D against the image in Docker's order, from btrfs send (running and stopped)" {
+    bocker run --name ch busybox sh -c 'echo x > /etc/foo; echo y >> /etc/passwd; rm /bin/ls;
+        mkdir -p /tmp/a/b; touch /tmp/a/b/c; rm -rf /var; chmod 700 /home; ln -s /x /tmp/sl'
+    run --separate-stderr bocker --trace diff ch
+    assert_success
+    assert_output "$(printf '%s\n' 'C /bin' 'D /bin/ls' 'C /etc' 'A /etc/foo' 'C /etc/passwd' 'C /home' \
+        'C /tmp' 'A /tmp/a' 'A /tmp/a/b' 'A /tmp/a/b/c' 'A /tmp/sl' 'D /var')"
+    [[ "$stderr" == *"+ btrfs send -q --no-data -p $BOCKER_ROOT/images/"* ]] || fail "no btrfs send line: $stderr"
+    # the scratch snapshot is gone
+    run bash -c "ls -a '$BOCKER_ROOT/containers/$(bk_id ch)'"
+    refute_output --partial .diff
+    bocker run -d --name quiet busybox sleep 60 >/dev/null
+    run bocker diff quiet               # /etc/hosts, hostname, resolv.conf: not shown, as Docker's
+    assert_success
+    assert_output ''
+    run --separate-stderr bocker diff nosuch
+    assert_failure 1
+    bk_assert_error_line 'No such container: nosuch'
+}

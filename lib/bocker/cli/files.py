@@ -1,4 +1,4 @@
-"""Verbs on a container's files: cp."""
+"""Verbs on a container's files: cp, diff."""
 import os
 import sys
 
@@ -128,3 +128,16 @@ def _tar_in(dst, owner):
     finally:
         os.close(ufd)
     return 0
+
+
+@verb("diff", arg("container", help="container"))
+def cmd_diff(cfg, a):
+    """Show what changed in a container's files since its image: A added, C changed, D deleted.
+
+    From btrfs's own change tracking: `btrfs send --no-data -p IMAGE SNAPSHOT-OF-ROOTFS`."""
+    from .. import changes, containers, images
+    cid = containers.resolve(cfg, a.container)
+    rec = containers.load(cfg, cid)
+    scratch = containers.cdir(cfg, cid, f".diff-{os.getpid()}")
+    for path, kind in changes.diff(images.rootfs(cfg, rec["Image"]), containers.cdir(cfg, cid, "rootfs"), scratch):
+        print(kind, path)
