@@ -33,7 +33,7 @@ INDEX = {
     "build": "build",
     # services (issue 14)
     "rename": "containers",
-    "cp": "files", "diff": "files",
+    "cp": "files", "diff": "files", "top": "stats", "stats": "stats",
 }
 
 # Docker's management commands, each the same function (and help) as its short verb; the
@@ -44,7 +44,7 @@ ALIASES = {
         ("start", "start"), ("stop", "stop"), ("restart", "restart"), ("logs", "logs"),
         ("exec", "exec"), ("run", "run"), ("create", "create"), ("kill", "kill"), ("wait", "wait"),
         ("pause", "pause"), ("unpause", "unpause"), ("commit", "commit"), ("export", "export"),
-        ("cp", "cp"), ("diff", "diff"))},
+        ("cp", "cp"), ("diff", "diff"), ("top", "top"), ("stats", "stats"))},
     "container inspect": ("inspect", {"type": "container"}),
     **{f"image {leaf}": (verb, {}) for leaf, verb in (
         ("ls", "images"), ("list", "images"), ("rm", "rmi"), ("remove", "rmi"), ("tag", "tag"),
