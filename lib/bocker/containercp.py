@@ -44,14 +44,25 @@ def open_dir(root_fd, path):
 
 
 class Side:
-    """One end of a copy: `root` (fd), `path` in it as typed, `label` for messages."""
+    """One end of a copy: `root` (an fd of root_path), `path` in it as typed; `container`: its
+    name as typed (None: the host); `skip_devs`: see write_tar."""
 
-    def __init__(self, root_path, path, label, container=None, skip_devs=()):
+    def __init__(self, root_path, path, container=None, skip_devs=()):
         self.root = os.open(root_path, O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
-        self.path, self.label, self.container, self.skip_devs = path, label, container, skip_devs
+        self.root_path = root_path
+        self.path, self.container, self.skip_devs = path, container, skip_devs
 
     def close(self):
         os.close(self.root)
+
+    def parent_dir(self):
+        """tar_dir of the directory that holds the side's path (for the trace)."""
+        path = self.path[:-2] if self.path.endswith("/.") else self.path
+        return self.tar_dir(split_path(path.rstrip("/") or "/")[0])
+
+    def tar_dir(self, path):
+        """`tar -C` of a path in this side, for the trace (the shell would follow links there)."""
+        return shell.quote(os.path.join(self.root_path, path.lstrip("/")) if self.container else path)
 
     def missing(self, path=None):
         path = path or self.path
@@ -188,6 +199,10 @@ def write_tar(out, pfd, name, arcname, shift=None, skip_devs=()):
             out.write(ti.tobuf(tarfile.PAX_FORMAT, "utf-8", "surrogateescape"))
         return stat.S_ISDIR(st.st_mode) and st.st_dev not in skip_devs
 
+    top = os.stat(name, dir_fd=pfd, follow_symlinks=False)
+    if top.st_dev in skip_devs and not stat.S_ISDIR(top.st_mode):
+        raise BockerError(f"{name}: on a kernel or tmpfs mount of the container (proc, sysfs, /dev, "
+                          f"tmpfs): cp copies the container's files, not these (as Docker)")
     if add(pfd, name, arcname):
         for dirpath, dirnames, filenames, dfd in os.fwalk(name, dir_fd=pfd):
             rel = dirpath[len(name):].lstrip("/")
@@ -370,13 +385,15 @@ def _pump(write, read):
             failed.append(e)
     t = threading.Thread(target=writer, daemon=True)
     t.start()
+    result = read_error = None
     try:
         with os.fdopen(r, "rb") as f:
             result = read(Counting(f))
-    finally:
-        t.join()
-    if failed:
-        raise failed[0]
+    except BaseException as e:  # the writer's error, if any, says why
+        read_error = e
+    t.join()
+    if failed or read_error:
+        raise failed[0] if failed else read_error
     return counted[0], result
 
 
@@ -386,9 +403,9 @@ def copy(src, dst, follow=False, owner=None, shift=None):
     try:
         into, arcname = destination(dst, stat.S_ISDIR(st.st_mode), split_path(src.path.rstrip("/"))[1]
                                     if name != "." else ".", src.path.endswith("/."))
-        shell.do(f"tar -C {shell.quote(src.label)} -cf - {shell.quote(src.path)} | "
-                 f"tar -C {shell.quote(dst.label + ':' + into)} -xf -  # {arcname}: each path resolved "
-                 f"inside its root (openat2 RESOLVE_IN_ROOT), no link followed")
+        shell.do(f"tar -C {src.parent_dir()} -cf - {shell.quote(name)} | tar -C {dst.tar_dir(into)} -xf -"
+                 f"  # top entry: {arcname}; bocker resolves each path inside its root "
+                 f"(openat2 RESOLVE_IN_ROOT) and follows no link")
         if shell.dry_run:
             return 0
         # the destination directory becomes the root of the unpacking: nothing lands outside it

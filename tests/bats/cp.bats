@@ -40,6 +40,19 @@ teardown() {
     assert_equal "$(cat "$H/dir/sub/f")" inner
     bocker cp src:data/y "$H/dir/"          # a relative container path is from its /
     assert_equal "$(cat "$H/dir/y")" two
+    bocker exec src sh -c 'echo s > /dev/shm/x'
+    run --separate-stderr bocker cp src:/dev/shm/x "$H/shm"   # tmpfs, /proc...: not copied, as Docker
+    assert_failure 1
+    bk_assert_error_line 'tmpfs'
+}
+
+@test "cp into a running container's volume writes into the volume" {
+    bocker run -d --name v -v cpvol:/data busybox sleep 60 >/dev/null
+    bocker cp "$H/file" v:/data/in-volume
+    run bocker run --rm -v cpvol:/data busybox cat /data/in-volume
+    assert_output hello
+    bocker rm -f v >/dev/null
+    bocker volume rm cpvol >/dev/null
 }
 
 @test "cp into a container, running and stopped; the files belong to its root unless -a" {

@@ -25,7 +25,7 @@ def _container_side(cfg, ref, path):
     st = containers.state(cfg, rec)
     running = st["Status"] in ("running", "paused")
     root = f"/proc/{st['Pid']}/root" if running else containers.cdir(cfg, cid, "rootfs")
-    side = containercp.Side(root, path if path.startswith("/") else "/" + path, f"{ref}:", container=ref,
+    side = containercp.Side(root, path if path.startswith("/") else "/" + path, container=ref,
                             skip_devs=containercp.pseudo_devs(st["Pid"]) if running else ())
     return side, userns.base_of(rec)
 
@@ -33,7 +33,7 @@ def _container_side(cfg, ref, path):
 def _host_side(path):
     from .. import containercp
     # joined, not normalized: `..` is resolved by the kernel (through links), as a shell would
-    return containercp.Side("/", path if path.startswith("/") else os.path.join(os.getcwd(), path), "")
+    return containercp.Side("/", path if path.startswith("/") else os.path.join(os.getcwd(), path))
 
 
 @verb("cp", arg("-a", "--archive", action="store_true",
@@ -93,7 +93,8 @@ def _tar_out(src, follow, shift):
     from .. import containercp, shell
     pfd, name, _ = containercp.locate(src, follow)
     try:
-        shell.do(f"tar -C {shell.quote(src.label)} -cf - {shell.quote(src.path)}  # resolved inside its root")
+        shell.do(f"tar -C {src.parent_dir()} -cf - {shell.quote(name)}  # resolved inside its root "
+                 f"(openat2 RESOLVE_IN_ROOT)")
         if shell.dry_run:
             return 0
         sys.stdout.flush()
@@ -115,7 +116,7 @@ def _tar_in(dst, owner):
         raise dst.missing()
     if not stat.S_ISDIR(st.st_mode):
         raise BockerError(f'destination "{dst.path}" must be a directory')
-    shell.do(f"tar -C {shell.quote(dst.label + dst.path)} -xf -  # each entry resolved inside the "
+    shell.do(f"tar -C {dst.tar_dir(dst.path)} -xf -  # each entry resolved inside the "
              f"destination (openat2 RESOLVE_IN_ROOT), no link followed")
     if shell.dry_run:
         return 0
