@@ -139,6 +139,8 @@ def cmd_diff(cfg, a):
     from .. import changes, containers, images
     cid = containers.resolve(cfg, a.container)
     rec = containers.load(cfg, cid)
-    scratch = containers.cdir(cfg, cid, f".diff-{os.getpid()}")
+    # beside the containers, not in this one's directory: a snapshot left by a killed diff
+    # (read-only) must not stand in the way of its `rm` (ids() passes over dot names)
+    scratch = cfg.path("containers", f".diff-{cid[:12]}-{os.getpid()}")
     for path, kind in changes.diff(images.rootfs(cfg, rec["Image"]), containers.cdir(cfg, cid, "rootfs"), scratch):
         print(kind, path)
