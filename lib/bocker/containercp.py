@@ -95,7 +95,7 @@ def locate(side, follow=False):
             os.close(pfd)
             raise side.missing()
         if not (follow and stat.S_ISLNK(st.st_mode)):
-            if side.path.endswith("/") and not stat.S_ISDIR(st.st_mode):
+            if side.path.endswith(("/", "/.")) and not stat.S_ISDIR(st.st_mode):
                 os.close(pfd)
                 raise BockerError(f"not a directory: {side.path}")
             return pfd, name, st

@@ -95,6 +95,9 @@ teardown() {
     run --separate-stderr bocker cp c:/etc/passwd/ "$H/x"
     assert_failure 1
     bk_assert_error_line 'not a directory'
+    run --separate-stderr bocker cp c:/etc/passwd/. "$H/x"
+    assert_failure 1
+    bk_assert_error_line 'not a directory'
     run --separate-stderr bocker cp c:/etc c:/tmp
     assert_failure 1
     bk_assert_error_line 'copying between containers is not supported'
