@@ -8,8 +8,9 @@ import os
 
 from . import BockerError, fmt, shell
 
-V1_CONTROLLERS = ("memory", "cpu", "pids", "freezer", "devices")
-V2_CONTROLLERS = ("memory", "cpu", "pids", "cpuset")
+# cpuacct and blkio (v1), io (v2): the accounting `stats` reads (CPU time, BLOCK I/O)
+V1_CONTROLLERS = ("memory", "cpu", "pids", "freezer", "devices", "cpuacct", "blkio")
+V2_CONTROLLERS = ("memory", "cpu", "pids", "cpuset", "io")
 CPUSET = "cpuset"  # v1: only for --cpuset-cpus/--cpuset-mems (a new cpuset group starts empty)
 CPU_PERIOD = 100000
 
@@ -345,3 +346,88 @@ def delete_parent(cfg):
         p = os.path.join(cfg.cgroup_root, cfg.cgroup_parent)
         if os.path.isdir(p) and not any(os.path.isdir(os.path.join(p, e)) for e in os.listdir(p)):
             shell.do(f"rmdir {p}", os.rmdir, p)
+
+
+# --- usage (stats, top) ---------------------------------------------------------------------
+
+def procs(cfg, cid):
+    """The pids in the container's cgroup (every process of it, exec'd ones too)."""
+    group = _group(cfg, cid)
+    path = os.path.join(cfg.cgroup_root, "pids", group) if version(cfg) == 1 else os.path.join(cfg.cgroup_root, group)
+    try:
+        with open(os.path.join(path, "cgroup.procs")) as f:
+            return [int(p) for p in f.read().split()]
+    except OSError:
+        return []
+
+
+def usage(cfg, cid):
+    """The container's counters now, as docker stats reads them: cpu_ns (total CPU time), memory
+    (usage minus inactive file cache, as Docker's CLI), memory_limit (None: no limit), pids,
+    io_read, io_write (bytes). Files that are missing count 0."""
+    group = _group(cfg, cid)
+    if version(cfg) == 1:
+        def f(controller, name):
+            return os.path.join(cfg.cgroup_root, controller, group, name)
+        cpu = _number(f("cpuacct", "cpuacct.usage")) or 0
+        memory, limit = _number(f("memory", "memory.usage_in_bytes")) or 0, _number(f("memory", "memory.limit_in_bytes"))
+        inactive = _keyed(f("memory", "memory.stat")).get("total_inactive_file", 0)
+        pids = _number(f("pids", "pids.current")) or 0
+        io_read, io_write = _blkio_v1(f("blkio", "blkio.throttle.io_service_bytes_recursive"))
+    else:
+        path = os.path.join(cfg.cgroup_root, group)
+        cpu = _keyed(os.path.join(path, "cpu.stat")).get("usage_usec", 0) * 1000
+        memory, limit = _number(os.path.join(path, "memory.current")) or 0, _number(os.path.join(path, "memory.max"))
+        inactive = _keyed(os.path.join(path, "memory.stat")).get("inactive_file", 0)
+        pids = _number(os.path.join(path, "pids.current")) or 0
+        io_read, io_write = _io_v2(os.path.join(path, "io.stat"))
+    # v1 says "no limit" with a huge number (PAGE_COUNTER_MAX pages)
+    limit = limit if limit and limit < 1 << 62 else None
+    return {"cpu_ns": cpu, "memory": memory - inactive if inactive < memory else memory,
+            "memory_limit": limit, "pids": pids, "io_read": io_read, "io_write": io_write}
+
+
+def _read(path):
+    try:
+        with open(path) as f:
+            return f.read()
+    except OSError:
+        return ""
+
+
+def _number(path):
+    """An integer file's value; None when missing or 'max'."""
+    text = _read(path).strip()
+    return int(text) if text.isdigit() else None
+
+
+def _keyed(path):
+    """A 'key value' per line file (memory.stat, cpu.stat) as a dict of ints."""
+    out = {}
+    for line in _read(path).splitlines():
+        key, _, value = line.partition(" ")
+        if value.strip().isdigit():
+            out[key] = int(value)
+    return out
+
+
+def _blkio_v1(path):
+    """(read, write) bytes summed over devices: lines 'MAJ:MIN Read N', 'MAJ:MIN Write N'."""
+    read = write = 0
+    for line in _read(path).splitlines():
+        fields = line.split()
+        if len(fields) == 3 and fields[2].isdigit():
+            read += int(fields[2]) if fields[1] == "Read" else 0
+            write += int(fields[2]) if fields[1] == "Write" else 0
+    return read, write
+
+
+def _io_v2(path):
+    """(read, write) bytes summed over devices: lines 'MAJ:MIN rbytes=N wbytes=N rios=N ...'."""
+    read = write = 0
+    for line in _read(path).splitlines():
+        for item in line.split()[1:]:
+            key, _, value = item.partition("=")
+            read += int(value) if key == "rbytes" else 0
+            write += int(value) if key == "wbytes" else 0
+    return read, write

@@ -110,14 +110,14 @@ def _template_header(template, headers):
     return re.sub(r"{{(.*?)}}", title, template, flags=re.S)
 
 
-def tabwrite(lines, out=None):
-    """Go's tabwriter as Docker sets it (minwidth 10, padding 3): tab-separated cells aligned."""
+def tabwrite(lines, out=None, minwidth=10):
+    """Go's tabwriter as Docker sets it (minwidth 10, 20 for top; padding 3): tab-separated cells aligned."""
     out = out or sys.stdout
     rows = [line.split("\t") for line in lines]
     widths = {}
     for r in rows:
         for i, cell in enumerate(r[:-1]):
-            widths[i] = max(widths.get(i, 10), len(cell) + 3)
+            widths[i] = max(widths.get(i, minwidth), len(cell) + 3)
     for r in rows:
         out.write("".join(c.ljust(widths[i]) for i, c in enumerate(r[:-1])) + r[-1] + "\n")
 

@@ -219,3 +219,12 @@ cg() {
     run bocker setup
     assert_success
 }
+
+# bats test_tags=smoke
+@test "v2: stats --no-stream reads the unified tree: the limit is memory.max, PIDS is pids.current" {
+    bocker run -d --name st -m 32m busybox sh -c 'sleep 30 & wait' >/dev/null
+    wait_for bash -c "[ \"\$(cat '$(cgdir st)/pids.current')\" = 2 ]"
+    run bocker stats --no-stream --format '{{.MemUsage}} {{.PIDs}}' st
+    bocker rm -f st >/dev/null
+    assert_output --regexp '^[0-9.]+(B|KiB|MiB) / 32MiB 2$'
+}

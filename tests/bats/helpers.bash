@@ -11,7 +11,7 @@ bats_require_minimum_version 1.5.0
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BOCKER="$REPO/bocker.py"
-V1_CONTROLLERS="memory cpu pids freezer devices cpuset"
+V1_CONTROLLERS="memory cpu pids freezer devices cpuset cpuacct blkio"
 # An image that is in no store: `run` would pull a missing image, so its name points at a
 # registry on loopback where nothing listens (no test traffic leaves the host).
 BK_NO_IMAGE=127.0.0.1:9/bocker-test-nosuch:1

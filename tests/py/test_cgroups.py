@@ -87,7 +87,7 @@ def recorded(monkeypatch):
 def test_v1_create_with_limits(cfg, recorded):
     cgroups.create(cfg, CID, {"memory": 64 * MB, "cpus": 0.5, "pids": 20})
     assert recorded == [
-        ["cgcreate", "-g", f"memory,cpu,pids,freezer,devices:bocker-pytest/{CID}"],
+        ["cgcreate", "-g", f"memory,cpu,pids,freezer,devices,cpuacct,blkio:bocker-pytest/{CID}"],
         ["cgset", "-r", f"memory.limit_in_bytes={64 * MB}", "-r", "cpu.cfs_period_us=100000",
          "-r", "cpu.cfs_quota_us=50000", "-r", "pids.max=20", f"bocker-pytest/{CID}"],
     ]
@@ -95,13 +95,13 @@ def test_v1_create_with_limits(cfg, recorded):
 
 def test_v1_create_without_limits_runs_no_cgset(cfg, recorded):
     cgroups.create(cfg, CID, {"memory": 0, "cpus": 0, "pids": 0})
-    assert recorded == [["cgcreate", "-g", f"memory,cpu,pids,freezer,devices:bocker-pytest/{CID}"]]
+    assert recorded == [["cgcreate", "-g", f"memory,cpu,pids,freezer,devices,cpuacct,blkio:bocker-pytest/{CID}"]]
 
 
 def test_v1_launcher_and_paths(cfg, env):
-    assert cgroups.launcher(cfg, CID) == ["cgexec", "-g", f"memory,cpu,pids,freezer,devices:bocker-pytest/{CID}"]
+    assert cgroups.launcher(cfg, CID) == ["cgexec", "-g", f"memory,cpu,pids,freezer,devices,cpuacct,blkio:bocker-pytest/{CID}"]
     assert cgroups.paths(cfg, CID) == [str(env / "cgroup" / c / "bocker-pytest" / CID)
-                                       for c in ("memory", "cpu", "pids", "freezer", "devices")]
+                                       for c in ("memory", "cpu", "pids", "freezer", "devices", "cpuacct", "blkio")]
 
 
 def test_v1_delete_removes_every_controller_dir(cfg, env):
@@ -141,8 +141,8 @@ def test_v2_create_writes_limits_and_enables_controllers(cfg, cgroup_v2):
     cgroups.create(cfg, CID, {"memory": 64 * MB, "cpus": 0.5, "pids": 20})
     parent = cgroup_v2 / "bocker-pytest"
     group = parent / CID
-    assert (cgroup_v2 / "cgroup.subtree_control").read_text() == "+memory +cpu +pids +cpuset"
-    assert (parent / "cgroup.subtree_control").read_text() == "+memory +cpu +pids +cpuset"
+    assert (cgroup_v2 / "cgroup.subtree_control").read_text() == "+memory +cpu +pids +cpuset +io"
+    assert (parent / "cgroup.subtree_control").read_text() == "+memory +cpu +pids +cpuset +io"
     assert (group / "memory.max").read_text() == str(64 * MB)
     assert (group / "memory.swap.max").read_text() == "0"
     assert (group / "cpu.max").read_text() == "50000 100000"
@@ -156,11 +156,11 @@ def test_v2_create_without_limits_writes_no_limit_file(cfg, cgroup_v2):
 
 def test_v2_second_container_does_not_rewrite_the_parent(cfg, cgroup_v2):
     cgroups.create(cfg, CID, {})
-    (cgroup_v2 / "bocker-pytest" / "cgroup.subtree_control").write_text("memory cpu pids cpuset")
+    (cgroup_v2 / "bocker-pytest" / "cgroup.subtree_control").write_text("memory cpu pids cpuset io")
     (cgroup_v2 / "cgroup.subtree_control").write_text("cpuset cpu io memory pids")
     other = "beef" + "0" * 60
     cgroups.create(cfg, other, {"pids": 5})
-    assert (cgroup_v2 / "bocker-pytest" / "cgroup.subtree_control").read_text() == "memory cpu pids cpuset"
+    assert (cgroup_v2 / "bocker-pytest" / "cgroup.subtree_control").read_text() == "memory cpu pids cpuset io"
     assert (cgroup_v2 / "cgroup.subtree_control").read_text() == "cpuset cpu io memory pids"
     assert (cgroup_v2 / "bocker-pytest" / other / "pids.max").read_text() == "5"
 
@@ -169,15 +169,15 @@ def test_v2_enables_only_the_missing_controllers_a_level_has(cfg, cgroup_v2):
     (cgroup_v2 / "cgroup.controllers").write_text("cpu io memory pids\n")
     (cgroup_v2 / "cgroup.subtree_control").write_text("cpu memory\n")
     cgroups.create(cfg, CID, {})
-    assert (cgroup_v2 / "cgroup.subtree_control").read_text() == "+pids"
-    assert (cgroup_v2 / "bocker-pytest" / "cgroup.subtree_control").read_text() == "+memory +cpu +pids"
+    assert (cgroup_v2 / "cgroup.subtree_control").read_text() == "+pids +io"
+    assert (cgroup_v2 / "bocker-pytest" / "cgroup.subtree_control").read_text() == "+memory +cpu +pids +io"
 
 
 def test_v2_nested_parent_delegates_every_level(cfg, cgroup_v2):
     cfg.cgroup_parent = "bocker.slice/inner"
     cgroups.create(cfg, CID, {"pids": 5})
     for level in ("", "bocker.slice", "bocker.slice/inner"):
-        assert (cgroup_v2 / level / "cgroup.subtree_control").read_text() == "+memory +cpu +pids +cpuset"
+        assert (cgroup_v2 / level / "cgroup.subtree_control").read_text() == "+memory +cpu +pids +cpuset +io"
     assert (cgroup_v2 / "bocker.slice" / "inner" / CID / "pids.max").read_text() == "5"
 
 
@@ -258,7 +258,7 @@ def test_v1_trace_shows_the_commands(cfg, capsys, monkeypatch):
     shell.trace = True
     cgroups.create(cfg, CID, {"memory": 64 * MB})
     err = capsys.readouterr().err
-    assert f"+ cgcreate -g memory,cpu,pids,freezer,devices:bocker-pytest/{CID}\n" in err
+    assert f"+ cgcreate -g memory,cpu,pids,freezer,devices,cpuacct,blkio:bocker-pytest/{CID}\n" in err
     assert f"+ cgset -r memory.limit_in_bytes={64 * MB} bocker-pytest/{CID}\n" in err
 
 
@@ -326,3 +326,44 @@ def test_v2_freeze_waits_for_cgroup_events(cfg, cgroup_v2, monkeypatch):
         cgroups._wait_frozen(str(group), True, timeout=0)
     cgroups.freeze(cfg, CID, False)
     assert (group / "cgroup.freeze").read_text() == "0"
+
+
+# --- usage: what stats and top read ---------------------------------------------------------
+
+def test_v2_usage_reads_the_counters(cfg, cgroup_v2):
+    cgroups.create(cfg, CID, {"memory": 64 * MB})
+    group = cgroup_v2 / "bocker-pytest" / CID
+    (group / "cpu.stat").write_text("usage_usec 1500\nuser_usec 1000\nsystem_usec 500\n")
+    (group / "memory.current").write_text(f"{10 * MB}\n")
+    (group / "memory.stat").write_text(f"anon {6 * MB}\nfile {4 * MB}\ninactive_file {3 * MB}\n")
+    (group / "pids.current").write_text("3\n")
+    (group / "io.stat").write_text("8:0 rbytes=4096 wbytes=8192 rios=1 wios=2\n8:16 rbytes=1 wbytes=0\n")
+    (group / "cgroup.procs").write_text("11\n12\n")
+    assert cgroups.usage(cfg, CID) == {"cpu_ns": 1500000, "memory": 7 * MB, "memory_limit": 64 * MB,
+                                       "pids": 3, "io_read": 4097, "io_write": 8192}
+    assert cgroups.procs(cfg, CID) == [11, 12]
+    (group / "memory.max").write_text("max\n")
+    assert cgroups.usage(cfg, CID)["memory_limit"] is None
+
+
+def test_v1_usage_reads_each_controller(cfg, env):
+    base = env / "cgroup"
+    for c, files in {"cpuacct": {"cpuacct.usage": "2500\n"},
+                     "memory": {"memory.usage_in_bytes": f"{5 * MB}\n", "memory.limit_in_bytes": "9223372036854771712\n",
+                                "memory.stat": f"cache 100\ntotal_inactive_file {MB}\n"},
+                     "pids": {"pids.current": "2\n", "cgroup.procs": "7\n"},
+                     "blkio": {"blkio.throttle.io_service_bytes_recursive":
+                               "8:0 Read 10\n8:0 Write 20\n8:0 Sync 30\n8:0 Total 30\nTotal 30\n"}}.items():
+        d = base / c / "bocker-pytest" / CID
+        d.mkdir(parents=True)
+        for name, text in files.items():
+            (d / name).write_text(text)
+    assert cgroups.usage(cfg, CID) == {"cpu_ns": 2500, "memory": 4 * MB, "memory_limit": None, "pids": 2,
+                                       "io_read": 10, "io_write": 20}
+    assert cgroups.procs(cfg, CID) == [7]
+
+
+def test_usage_without_a_cgroup_is_zero(cfg):
+    assert cgroups.usage(cfg, CID) == {"cpu_ns": 0, "memory": 0, "memory_limit": None, "pids": 0,
+                                       "io_read": 0, "io_write": 0}
+    assert cgroups.procs(cfg, CID) == []

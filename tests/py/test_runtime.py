@@ -70,7 +70,7 @@ def test_init_options_bridge():
     assert "--workdir" not in dict(p) and "--user" not in dict(p)
     # the init joins the container's cgroup in each v1 hierarchy
     assert [v for k, v in p if k == "--cgroup"] == [f"/fake-cgroup/{c}/bk/{'c' * 64}"
-                                                    for c in ("memory", "cpu", "pids", "freezer", "devices")]
+                                                    for c in ("memory", "cpu", "pids", "freezer", "devices", "cpuacct", "blkio")]
 
 
 def test_init_options_host_network_keeps_the_host_name():

@@ -34,6 +34,7 @@ INDEX = {
     "build": "build",
     # services (issue 14)
     "rename": "containers", "update": "containers",
+    "cp": "files", "diff": "files", "top": "stats", "stats": "stats",
 }
 
 # Docker's management commands, each the same function (and help) as its short verb; the
@@ -43,7 +44,9 @@ ALIASES = {
         ("ls", "ps"), ("ps", "ps"), ("list", "ps"), ("rm", "rm"), ("remove", "rm"),
         ("start", "start"), ("stop", "stop"), ("restart", "restart"), ("logs", "logs"),
         ("exec", "exec"), ("run", "run"), ("create", "create"), ("kill", "kill"), ("wait", "wait"),
-        ("pause", "pause"), ("unpause", "unpause"), ("commit", "commit"), ("export", "export"))},
+        ("pause", "pause"), ("unpause", "unpause"), ("commit", "commit"), ("export", "export"),
+        ("cp", "cp"), ("diff", "diff"), ("top", "top"), ("stats", "stats"), ("rename", "rename"),
+        ("update", "update"))},
     "container inspect": ("inspect", {"type": "container"}),
     **{f"image {leaf}": (verb, {}) for leaf, verb in (
         ("ls", "images"), ("list", "images"), ("rm", "rmi"), ("remove", "rmi"), ("tag", "tag"),
