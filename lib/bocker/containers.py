@@ -141,13 +141,16 @@ class RunOptions:
                  "memory", "cpus",
                  "pids_limit", "labels", "volumes", "volumes_from", "tmpfs", "tty", "interactive", "ports",
                  "log_max_size", "command", "memory_swap", "memory_reservation", "cpu_shares", "cpuset_cpus",
-                 "cpuset_mems", "security", "stop_signal", "stop_timeout")
+                 "cpuset_mems", "security", "stop_signal", "stop_timeout",
+                 "expose")
 
     def __init__(self, name=None, env=(), workdir=None, user=None, rm=False, hostname=None, entrypoint=None,
                  network="bridge", memory=0, cpus=0, pids_limit=0, labels=None, volumes=(), volumes_from=(),
                  tmpfs=(), tty=False, interactive=False, ports=(), log_max_size=None, command=(),
                  memory_swap=0, memory_reservation=0, cpu_shares=0, cpuset_cpus="", cpuset_mems="",
-                 security=None, aliases=(), ip=None, dns=None, stop_signal=None, stop_timeout=None):
+                 security=None, aliases=(), ip=None, dns=None, stop_signal=None, stop_timeout=None,
+                 expose=()):
+        self.expose = list(expose)  # --expose: "80/tcp" keys of Config.ExposedPorts
         self.aliases, self.ip = list(aliases), ip  # --network-alias, --ip: the network's endpoint
         self.dns = dict(dns or {})  # HostConfig's Dns, DnsSearch, ExtraHosts (--dns, --dns-search, --add-host)
         self.name, self.env, self.workdir, self.user, self.rm = name, list(env), workdir, user, rm
@@ -196,7 +199,8 @@ def make_record(cfg, cid, name, image_id, ref, opts):
                    "Env": env, "Cmd": cmd, "Entrypoint": entrypoint, "Image": ref,
                    "WorkingDir": opts.workdir or image_cfg.get("WorkingDir") or "",
                    "Labels": dict(image_cfg.get("Labels") or {}, **opts.labels),
-                   "StopSignal": opts.stop_signal or image_cfg.get("StopSignal"), "StopTimeout": opts.stop_timeout},
+                   "StopSignal": opts.stop_signal or image_cfg.get("StopSignal"), "StopTimeout": opts.stop_timeout,
+                   "ExposedPorts": dict(image_cfg.get("ExposedPorts") or {}, **{p: {} for p in opts.expose}) or None},
         "HostConfig": {"NetworkMode": opts.network,
                        "Memory": opts.memory,
                        "NanoCpus": int(opts.cpus * 1e9),

@@ -60,22 +60,44 @@ RUN_ARGS = (
         help="a line of /etc/hosts (IP may be host-gateway: the network's gateway)"),
     arg("--stop-signal", metavar="SIGNAL", help="signal `stop` sends first (default: the image's STOPSIGNAL, or TERM)"),
     arg("--stop-timeout", type=int, metavar="SECONDS", help="seconds `stop` waits before SIGKILL (default 10)"),
+    arg("--env-file", action="append", default=[], metavar="FILE",
+        help="environment variables from a file (KEY=VALUE lines; KEY alone: from bocker's environment)"),
+    arg("--label-file", action="append", default=[], metavar="FILE", help="labels from a file (KEY=VALUE lines)"),
+    arg("--mount", action="append", default=[], metavar="type=bind|volume|tmpfs,src=,dst=[,readonly]",
+        help="a mount, in Docker's long form (tmpfs-size=, tmpfs-mode= for tmpfs)"),
+    arg("-a", "--attach", action="append", default=[], metavar="STDIN|STDOUT|STDERR",
+        help="attach only these streams (default: STDOUT and STDERR)"),
+    arg("--expose", action="append", default=[], metavar="PORT[/PROTO]",
+        help="expose a port or a range (recorded in Config.ExposedPorts; -p publishes)"),
+    arg("--cidfile", metavar="FILE", help="write the container id to FILE (refused if it exists)"),
+    arg("--pull", default="missing", metavar="always|missing|never",
+        help="pull the image before creating: always, missing (default), never"),
+    arg("--platform", metavar="OS/ARCH", help="the image's platform (this host: linux/amd64)"),
     arg("image", help="image name[:tag] or id"),
     arg("command", nargs="...", help="command and arguments (default: the image's CMD)"),
 )
 
 
-def _image_or_pull(cfg, ref):
-    """The image's id; pulled first when it is not in the store (docker's behaviour)."""
+def _image_or_pull(cfg, a, quiet=False):
+    """The image's id; pulled first when it is not in the store (docker's behaviour), or always
+    (--pull always), or never (--pull never: a missing image is an error); --platform checked."""
     from .. import images, shell
+    from .runflags import check_platform, check_pull_policy
+    ref, policy = a.image, check_pull_policy(a.pull)
     try:
-        return images.resolve(cfg, ref)
+        found = images.resolve(cfg, ref)
     except BockerError:
-        if shell.dry_run:
-            raise
-    from .. import transfer  # HTTP client and layers: only when a pull is needed
-    sys.stderr.write(f"Unable to find image '{images.normalize(ref)}' locally\n")
-    return transfer.pull(cfg, ref, quiet=False)
+        if shell.dry_run or policy == "never":
+            raise BockerError(f"No such image: {images.normalize(ref)}")
+        found = None
+        if not quiet:
+            sys.stderr.write(f"Unable to find image '{images.normalize(ref)}' locally\n")
+    if found is None or policy == "always":
+        from .. import transfer  # HTTP client and layers: only when a pull is needed
+        found = transfer.pull(cfg, ref, platform=a.platform, quiet=quiet)
+    if a.platform:
+        check_platform(a.platform, images.config(cfg, found), ref)
+    return found
 
 
 def _log_max_size(options):
@@ -89,10 +111,25 @@ def _log_max_size(options):
     return size
 
 
+def _mounts(a):
+    """-v and --tmpfs, with the --mount forms mapped onto them (one validation for both)."""
+    from .runflags import parse_mount
+    volumes, tmpfs = list(a.volume), list(a.tmpfs)
+    for spec in a.mount:
+        kind, short = parse_mount(spec)
+        (tmpfs if kind == "tmpfs" else volumes).append(short)
+    return volumes, tmpfs
+
+
 def _run_options(a):
     from .. import cgroups, containers
     from ..network import ports
     from ..network import NAME_RE, dns
+    from . import runflags
+    volumes, tmpfs = _mounts(a)
+    streams = runflags.parse_attach(a.attach)
+    if streams and getattr(a, "detach", False):
+        raise BockerError("Conflicting options: -a and -d")
     if not NAME_RE.match(a.network):
         raise BockerError(f"network {a.network} not found: invalid network name")
     if a.publish and a.network in ("none", "host"):
@@ -100,14 +137,15 @@ def _run_options(a):
     if (a.ip or a.network_alias) and a.network in ("bridge", "none", "host"):
         raise BockerError("--ip and --network-alias are supported on user defined networks only")
     return containers.RunOptions(
-        name=a.name, env=a.env, workdir=a.workdir, user=a.user, rm=a.rm, hostname=a.hostname,
+        name=a.name, env=runflags.env_items(a.env_file, a.env), workdir=a.workdir, user=a.user, rm=a.rm, hostname=a.hostname,
         entrypoint=a.entrypoint, network=a.network, aliases=a.network_alias, ip=a.ip,
         dns=dns.check_options(a.dns, a.dns_search, a.add_host),
         memory=cgroups.parse_memory(a.memory) if a.memory else 0,
         cpus=cgroups.parse_cpus(a.cpus) if a.cpus else 0,
         pids_limit=a.pids_limit if a.pids_limit and a.pids_limit > 0 else 0,
-        labels=dict(l.partition("=")[::2] for l in a.label),
-        volumes=a.volume, volumes_from=a.volumes_from, tmpfs=a.tmpfs, tty=a.tty, interactive=a.interactive,
+        labels=dict(l.partition("=")[::2] for l in runflags.label_items(a.label_file, a.label)),
+        volumes=volumes, volumes_from=a.volumes_from, tmpfs=tmpfs, tty=a.tty,
+        interactive=a.interactive or "stdin" in streams, expose=runflags.parse_expose(a.expose),
         ports=[ports.parse_port(p) for p in a.publish], log_max_size=_log_max_size(a.log_opt),
         command=a.command,
         memory_swap=_memory_swap(a.memory_swap),
@@ -179,13 +217,12 @@ def cmd_run(cfg, a):
     create (snapshot of the image) + start (network, cgroup, namespaces, init) + wait.
     The exit code is the command's own; 125 for bocker errors, 126/127 when the command
     cannot be run or is not found."""
-    from .. import containers, lifecycle, network, shell
+    from .. import containers, lifecycle, shell
+    from . import runflags
     opts = _run_options(a)
-    network.get(cfg, opts.network)  # it exists (before a record is made)
     if not a.detach:  # before anything is made
-        lifecycle.check_terminal(a.tty, a.interactive)
-    _image_or_pull(cfg, a.image)
-    rec = containers.create(cfg, a.image, opts)
+        lifecycle.check_terminal(a.tty, opts.interactive)
+    rec = _create(cfg, a, opts)
     if a.detach:
         try:
             lifecycle.run_detached(cfg, rec)
@@ -196,7 +233,8 @@ def cmd_run(cfg, a):
         return 0
     code = None
     try:
-        code = lifecycle.run_foreground(cfg, rec, interactive=a.interactive)
+        with _attached(runflags.parse_attach(a.attach)):
+            code = lifecycle.run_foreground(cfg, rec, interactive=opts.interactive)
     finally:
         if a.rm:
             containers.remove_record(cfg, rec, force=True, released=code is not None)
@@ -206,14 +244,40 @@ def cmd_run(cfg, a):
     return code
 
 
-@verb("create", *[x for x in RUN_ARGS if x[0][:1] != ("-d",)])
+def _create(cfg, a, opts, quiet=False):
+    """The container made from the flags: network checked, image found or pulled, --cidfile
+    claimed before and written after (removed again if the create fails)."""
+    from .. import containers, network
+    from . import runflags
+    network.get(cfg, opts.network)  # it exists (before a record is made)
+    cidfile = runflags.claim_cidfile(a.cidfile)
+    try:
+        _image_or_pull(cfg, a, quiet=quiet)
+        rec = containers.create(cfg, a.image, opts)
+    except BaseException:
+        runflags.drop_cidfile(cidfile)
+        raise
+    runflags.write_cidfile(cidfile, rec["Id"])
+    return rec
+
+
+def _attached(streams):
+    """-a: the output streams not named are not copied to ours (the log keeps them)."""
+    import contextlib
+    from .runflags import Unattached
+    stack = contextlib.ExitStack()
+    if streams:
+        for name in ("stdout", "stderr"):
+            if name not in streams:
+                stack.enter_context(getattr(contextlib, f"redirect_{name}")(Unattached(getattr(sys, name))))
+    return stack
+
+
+@verb("create", *[x for x in RUN_ARGS if x[0][:1] != ("-d",)],
+      arg("-q", "--quiet", action="store_true", help="no pull output"))
 def cmd_create(cfg, a):
     """Create a container (snapshot and record) without starting it; prints its id."""
-    from .. import containers, network
-    opts = _run_options(a)
-    network.get(cfg, opts.network)  # it exists (before a record is made)
-    _image_or_pull(cfg, a.image)
-    print(containers.create(cfg, a.image, opts)["Id"])
+    print(_create(cfg, a, _run_options(a), quiet=a.quiet)["Id"])
 
 
 @verb("start", arg("-a", "--attach", action="store_true", help="attach output, exit with its code"),
