@@ -76,7 +76,7 @@ def parse_mount(spec):
     source = fields.get("source", "")
     if kind == "tmpfs":
         if source:
-            raise BockerError(f"invalid mount config for type \"tmpfs\": source must not be specified")
+            raise BockerError("invalid mount config for type \"tmpfs\": source must not be specified")
         options = [f"size={fields['tmpfs-size']}"] if "tmpfs-size" in fields else []
         options += [f"mode={fields['tmpfs-mode']}"] if "tmpfs-mode" in fields else []
         options += ["ro"] if readonly else []
