@@ -465,15 +465,17 @@ def all_records(cfg):
     return out
 
 
+PS_FILTERS = ("status", "name", "id", "ancestor", "label", "exited", "before", "since", "publish",
+              "volume", "network")
+
+
 def parse_filters(items):
     """--filter KEY=VALUE (repeatable) -> {key: [values]}: same key ORs, different keys AND."""
-    out = {}
-    for item in items:
-        key, eq, value = item.partition("=")
-        if not eq or key not in ("status", "name", "id", "ancestor", "label"):
-            raise BockerError(f"invalid filter '{item}' (status=, name=, id=, ancestor=, label=)")
-        out.setdefault(key, []).append(value)
-    return out
+    filters = fmt.parse_filters(items, PS_FILTERS)
+    for code in filters.get("exited", []):
+        if not code.lstrip("-").isdigit():
+            raise BockerError(f"invalid filter 'exited={code}': an exit code")
+    return filters
 
 
 def _matches(cfg, rec, st, filters):
@@ -487,9 +489,27 @@ def _matches(cfg, rec, st, filters):
              "id": lambda v: rec["Id"].startswith(v),
              "ancestor": lambda v: rec["Config"]["Image"] == v or rec["Image"].startswith(v)
              or _image_id_or_none(cfg, v) == rec["Image"],
-             "label": label_ok}
+             "label": label_ok,
+             "exited": lambda v: st["Status"] == "exited" and st["ExitCode"] == int(v),
+             "before": lambda v: rec["Created"] < load(cfg, resolve(cfg, v))["Created"],
+             "since": lambda v: rec["Created"] > load(cfg, resolve(cfg, v))["Created"],
+             "publish": lambda v: _port_match(v, published(rec)),
+             "volume": lambda v: any(v in (m.get("Name"), m.get("Source"), m.get("Destination"))
+                                     for m in rec.get("Mounts") or []),
+             "network": lambda v: v in (rec["NetworkSettings"].get("Networks") or {})
+             or rec["HostConfig"].get("NetworkMode") == v}
     # docker: values of one key are alternatives, except labels, which must all match
     return all((all if k == "label" else any)(tests[k](v) for v in values) for k, values in filters.items())
+
+
+def _port_match(spec, bindings):
+    """ps --filter publish=PORT[-END][/PROTO]: a published container port in the range."""
+    port, _, proto = spec.partition("/")
+    first, _, last = port.partition("-")
+    if not first.isdigit() or (last and not last.isdigit()):
+        raise BockerError(f"invalid filter 'publish={spec}'")
+    return any(first and int(first) <= b["ContainerPort"] <= int(last or first) and b["Proto"] == (proto or "tcp")
+               for b in bindings)
 
 
 def _image_id_or_none(cfg, ref):
@@ -518,6 +538,20 @@ def ps_rows(cfg, all_=False, filters=None):
                      if st["Status"] in ("running", "paused") else "", "Names": rec["Name"][1:], "Labels": rec["Config"].get("Labels") or {}})
     rows.sort(key=lambda r: r["CreatedAt"], reverse=True)
     return rows
+
+
+def writable_size(cfg, cid):
+    """What the container wrote (ps -s's SIZE): the bytes of the extents its rootfs snapshot
+    gained since it was made (`btrfs subvolume find-new` from its creation generation)."""
+    import re
+    rootfs = cdir(cfg, cid, "rootfs")
+    shell.run(["btrfs", "filesystem", "sync", rootfs], check=False)
+    show = shell.run(["btrfs", "subvolume", "show", rootfs], capture=True)
+    gen = re.search(r"Gen at creation:\s*(\d+)", show or "")
+    if not gen:
+        return 0
+    new = shell.run(["btrfs", "subvolume", "find-new", rootfs, str(int(gen[1]) + 1)], capture=True)
+    return sum(int(n) for n in re.findall(r" len (\d+) ", new or ""))
 
 
 def commit(cfg, ref, tag=None, message="", author="", changes=()):

@@ -204,7 +204,8 @@ def intermediate(cfg, repos=None):
 
 def listing(cfg, all_=False):
     """One dict per (image, tag), newest first, with docker's `images` fields (intermediate
-    images too with all_)."""
+    images too with all_). A repository known only by a digest (pulled NAME@sha256:...) is a
+    row of its own, `NAME <none>`, as Docker lists it."""
     repos = repositories(cfg)
     rows = []
     hidden = set() if all_ else intermediate(cfg, repos)
@@ -213,15 +214,48 @@ def listing(cfg, all_=False):
             continue
         c = config(cfg, image_id)
         digests = {d.split("@")[0]: d.split("@")[1] for d in meta(cfg, image_id).get("repo_digests") or []}
-        tags = tags_of(cfg, image_id, repos) or ["<none>:<none>"]
-        for t in tags:
+        tags = tags_of(cfg, image_id, repos)
+        tagged = {t.rpartition(":")[0] for t in tags}
+        tags += [f"{repo}:<none>" for repo in sorted(digests) if repo not in tagged]
+        for t in tags or ["<none>:<none>"]:
             repo, _, tag = t.rpartition(":")
             rows.append({"Repository": repo, "Tag": tag, "ID": image_id[:12], "Id": image_id,
                          "Digest": digests.get(repo, "<none>"),
                          "Created": c.get("created", ""), "CreatedSince": fmt.ago(c.get("created")),
-                         "Size": size(cfg, image_id)})
+                         "Size": size(cfg, image_id), "Labels": (c.get("config") or {}).get("Labels") or {}})
     rows.sort(key=lambda r: r["Created"], reverse=True)
     return rows
+
+
+IMAGE_FILTERS = ("dangling", "reference", "label", "before", "since")
+
+
+def reference_match(pattern, repo, tag):
+    """Docker's reference filter (and `images REPO[:TAG]`): a glob on NAME:TAG, or on NAME alone;
+    `*` does not cross a `/` (Go's path.Match)."""
+    import fnmatch
+
+    def match(text):
+        p, t = pattern.split("/"), text.split("/")
+        return len(p) == len(t) and all(fnmatch.fnmatchcase(a, b) for a, b in zip(t, p))
+    return match(f"{repo}:{tag}") or match(repo)
+
+
+def row_matches(row, filters, created_of):
+    """images --filter ({key: [values]}): values of a key OR, keys AND (labels: all must match).
+    created_of(ref): the creation time of another image (before=, since=)."""
+    dangling = row["Repository"] == "<none>" and row["Tag"] == "<none>"
+    tests = {"dangling": lambda v: dangling == (v.lower() in ("true", "1")),
+             "reference": lambda v: reference_match(v, row["Repository"], row["Tag"]),
+             "label": lambda v: fmt.label_match(row.get("Labels"), v),
+             "before": lambda v: row["Created"] < created_of(v),
+             "since": lambda v: row["Created"] > created_of(v)}
+    return all((all if k == "label" else any)(tests[k](v) for v in values) for k, values in filters.items())
+
+
+def filtered(cfg, rows, filters):
+    fmt.check_bool_filter(filters, "dangling")
+    return [r for r in rows if row_matches(r, filters, lambda ref: config(cfg, resolve(cfg, ref)).get("created", ""))]
 
 
 def remove(cfg, ref, records, force=False):

@@ -44,6 +44,14 @@ def info(cfg, name):
             "Anonymous": meta.get("Anonymous", False)}
 
 
+def matches(row, filters, used):
+    """volume ls --filter: name= (a part of the name), label=KEY[=VALUE] (all), dangling=true|false."""
+    fmt.check_bool_filter(filters, "dangling")
+    tests = {"name": lambda v: v in row["Name"], "label": lambda v: fmt.label_match(row.get("Labels"), v),
+             "dangling": lambda v: used != (v.lower() in ("true", "1"))}
+    return all((all if k == "label" else any)(tests[k](v) for v in values) for k, values in filters.items())
+
+
 def names(cfg):
     return sorted(n[:-5] for n in os.listdir(cfg.path("volumes")) if n.endswith(".json"))
 

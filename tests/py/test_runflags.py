@@ -89,3 +89,50 @@ def test_cidfile(tmp_path):
     assert open(path).read() == "abc"
     runflags.drop_cidfile(path)
     assert runflags.claim_cidfile(None) is None
+
+
+# --- listing filters (images.row_matches, fmt.parse_filters, volumes.matches) -------------
+
+def test_reference_match_is_go_path_match():
+    from bocker.images import reference_match
+    assert reference_match("busybox", "busybox", "latest")
+    assert reference_match("busybox:lat*", "busybox", "latest")
+    assert reference_match("*", "busybox", "1")
+    assert not reference_match("*", "localhost:5000/busybox", "1")
+    assert reference_match("*/busybox", "localhost:5000/busybox", "1")
+    assert not reference_match("busy", "busybox", "latest")
+
+
+def test_image_row_filters():
+    from bocker.images import row_matches
+    row = {"Repository": "a", "Tag": "1", "Created": "2026-01-02", "Labels": {"k": "v", "x": ""}}
+    created = {"old": "2026-01-01", "new": "2026-01-03"}.get
+    assert row_matches(row, {"since": ["old"], "before": ["new"]}, created)
+    assert not row_matches(row, {"before": ["old"]}, created)
+    assert row_matches(row, {"label": ["k=v", "x"]}, created)
+    assert not row_matches(row, {"label": ["k=v", "y"]}, created)
+    assert row_matches(row, {"dangling": ["false"], "reference": ["b", "a"]}, created)
+    assert row_matches(dict(row, Repository="<none>", Tag="<none>"), {"dangling": ["true"]}, created)
+
+
+def test_parse_filters():
+    from bocker import fmt
+    assert fmt.parse_filters(["a=1", "a=2", "b=x=y"], ("a", "b")) == {"a": ["1", "2"], "b": ["x=y"]}
+    for bad in (["c=1"], ["a"]):
+        with pytest.raises(BockerError, match="invalid filter"):
+            fmt.parse_filters(bad, ("a", "b"))
+
+
+def test_volume_filters():
+    from bocker.volumes import matches
+    row = {"Name": "data1", "Labels": {"team": "a"}}
+    assert matches(row, {"name": ["ata"], "label": ["team=a"], "dangling": ["true"]}, used=False)
+    assert not matches(row, {"dangling": ["true"]}, used=True)
+    with pytest.raises(BockerError):
+        matches(row, {"dangling": ["perhaps"]}, used=True)
+
+
+def test_for_template():
+    from bocker import fmt
+    assert fmt.for_template([{"Labels": {"b": "2", "a": "1"}, "Size": 1980000, "X": 1}]) == \
+        [{"Labels": "a=1,b=2", "Size": "1.98MB", "X": 1}]

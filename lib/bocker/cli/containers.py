@@ -387,32 +387,57 @@ def cmd_exited(cfg, a):
 
 
 FILTER = arg("-f", "--filter", action="append", default=[], metavar="KEY=VALUE",
-             help="status=, name=, id=, ancestor=, label=KEY[=VALUE]")
+             help="status=, name=, id=, ancestor=, label=KEY[=VALUE], exited=CODE, before=, since=CONTAINER, "
+                  "publish=PORT[/PROTO], volume=NAME|PATH, network=NAME")
 
 
 @verb("ps", arg("-a", "--all", action="store_true", help="also stopped containers"),
       arg("-q", "--quiet", action="store_true", help="only ids"),
-      arg("--no-trunc", action="store_true", help="full ids and commands"), FILTER, FORMAT)
+      arg("--no-trunc", action="store_true", help="full ids and commands"),
+      arg("-l", "--latest", action="store_true", help="the latest created container (any state)"),
+      arg("-n", "--last", type=int, default=-1, metavar="N", help="the N latest created containers (any state)"),
+      arg("-s", "--size", action="store_true", help="SIZE: what each wrote (virtual: with its image)"),
+      FILTER, FORMAT)
 def cmd_ps(cfg, a):
     """List containers: CONTAINER ID IMAGE COMMAND CREATED STATUS PORTS NAMES."""
     from .. import containers, fmt
     filters = containers.parse_filters(a.filter)
-    rows = containers.ps_rows(cfg, all_=a.all or "status" in filters, filters=filters)
+    for ref in filters.get("before", []) + filters.get("since", []):
+        containers.resolve(cfg, ref)  # (refused even when no row is left to compare)
+    last = 1 if a.latest else a.last
+    every = a.all or "status" in filters or "exited" in filters or last > 0
+    rows = containers.ps_rows(cfg, all_=every, filters=filters)
+    rows = rows[:last] if last >= 0 else rows
+    if a.size or (a.format and "Size" in a.format):
+        _add_sizes(cfg, rows)
     if a.quiet:
         for r in rows:
             print(r["ID"] if a.no_trunc else r["ID"][:12])
         return
     if a.format:  # ids as docker shows them: 12 characters unless --no-trunc
-        fmt.emit([r if a.no_trunc else dict(r, ID=r["ID"][:12]) for r in rows], a.format,
+        rows = [r if a.no_trunc else dict(r, ID=r["ID"][:12]) for r in rows]
+        fmt.emit(fmt.for_template(rows) if fmt.is_template(a.format) else rows, a.format,
                  headers={"ID": "CONTAINER ID", "RunningFor": "CREATED"})
         return
 
     def command(c):
         c = '"' + c + '"' if a.no_trunc or len(c) <= 20 else '"' + c[:19] + '…"'
         return c
-    fmt.table(["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"],
+    fmt.table(["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"] + ["SIZE"] * a.size,
               [[r["ID"] if a.no_trunc else r["ID"][:12], r["Image"], command(r["Command"]),
-                r["RunningFor"], r["Status"], r["Ports"], r["Names"]] for r in rows])
+                r["RunningFor"], r["Status"], r["Ports"], r["Names"]] + [r.get("Size")] * a.size for r in rows])
+
+
+def _add_sizes(cfg, rows):
+    """ps -s: Docker's `0B (virtual 4.26MB)`; SizeRw and SizeRootFs in bytes for json and jq."""
+    from .. import containers, fmt, images
+    for r in rows:
+        rw = containers.writable_size(cfg, r["ID"])
+        try:
+            virtual = rw + images.size(cfg, containers.load(cfg, r["ID"])["Image"])
+        except (BockerError, OSError):  # its image removed (rmi -f)
+            virtual = rw
+        r.update(SizeRw=rw, SizeRootFs=virtual, Size=f"{fmt.human_size(rw)} (virtual {fmt.human_size(virtual)})")
 
 
 @verb("logs", arg("-f", "--follow", action="store_true", help="follow until the container exits"),

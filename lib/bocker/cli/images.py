@@ -14,12 +14,20 @@ def cmd_init(cfg, a):
 
 
 @verb("images", arg("-q", "--quiet", action="store_true", help="only image ids"),
+      arg("-a", "--all", action="store_true", help="also intermediate images (a build's steps)"),
       arg("--no-trunc", action="store_true", help="full ids"),
-      arg("--digests", action="store_true", help="show repository digests"), FORMAT)
+      arg("--digests", action="store_true", help="show repository digests"),
+      arg("-f", "--filter", action="append", default=[], metavar="KEY=VALUE",
+          help="dangling=true|false, reference=PATTERN, label=KEY[=VALUE], before=IMAGE, since=IMAGE"),
+      FORMAT, arg("reference", nargs="?", metavar="REPOSITORY[:TAG]", help="only these (a glob, as reference=)"))
 def cmd_images(cfg, a):
     """List images: REPOSITORY TAG IMAGE ID CREATED SIZE."""
     from .. import fmt, images
-    rows = images.listing(cfg)
+    filters = fmt.parse_filters(a.filter, images.IMAGE_FILTERS)
+    if a.reference:
+        filters.setdefault("reference", []).append(images.normalize(a.reference) if ":" in a.reference
+                                                   else a.reference)
+    rows = images.filtered(cfg, images.listing(cfg, all_=a.all), filters)
     if a.quiet:
         seen = []
         for r in rows:
@@ -27,18 +35,14 @@ def cmd_images(cfg, a):
                 seen.append(r["Id"])
                 print(r["Id"] if a.no_trunc else r["ID"])
     elif fmt.is_template(a.format or ""):  # Docker's template fields: sizes as it shows them
-        fmt.emit([dict(r, Size=fmt.human_size(r["Size"])) for r in rows], a.format,
-                 headers={"ID": "IMAGE ID", "CreatedSince": "CREATED"})
+        fmt.emit(fmt.for_template(rows), a.format, headers={"ID": "IMAGE ID", "CreatedSince": "CREATED"})
     elif a.format:
         fmt.emit(rows, a.format)
-    elif a.digests:
-        fmt.table(["REPOSITORY", "TAG", "DIGEST", "IMAGE ID", "CREATED", "SIZE"],
-                  [[r["Repository"], r["Tag"], r["Digest"], r["Id"] if a.no_trunc else r["ID"],
-                    r["CreatedSince"], fmt.human_size(r["Size"])] for r in rows])
     else:
-        fmt.table(["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"],
-                  [[r["Repository"], r["Tag"], r["Id"] if a.no_trunc else r["ID"], r["CreatedSince"],
-                    fmt.human_size(r["Size"])] for r in rows])
+        digest = ["DIGEST"] if a.digests else []
+        fmt.table(["REPOSITORY", "TAG"] + digest + ["IMAGE ID", "CREATED", "SIZE"],
+                  [[r["Repository"], r["Tag"]] + [r["Digest"]] * a.digests +
+                   [r["Id"] if a.no_trunc else r["ID"], r["CreatedSince"], fmt.human_size(r["Size"])] for r in rows])
 
 
 @verb("tag", arg("source", help="image"), arg("target", help="NAME[:TAG]"))

@@ -10,16 +10,23 @@ def cmd_volume_create(cfg, a):
     print(volumes.create(cfg, a.name, dict(l.partition("=")[::2] for l in a.label)))
 
 
-@verb("volume ls", arg("-q", "--quiet", action="store_true", help="only names"), FORMAT)
+@verb("volume ls", arg("-q", "--quiet", action="store_true", help="only names"),
+      arg("-f", "--filter", action="append", default=[], metavar="KEY=VALUE",
+          help="name=PART, label=KEY[=VALUE], dangling=true|false (used by no container)"), FORMAT)
 def cmd_volume_ls(cfg, a):
     """List volumes: DRIVER VOLUME NAME."""
-    from .. import fmt, volumes
+    from .. import containers, fmt, volumes
+    filters = fmt.parse_filters(a.filter, ("name", "label", "dangling"))
     rows = [volumes.info(cfg, n) for n in volumes.names(cfg)]
+    if filters:
+        records = containers.all_records(cfg)
+        rows = [r for r in rows if volumes.matches(r, filters, bool(volumes.users(r["Name"], records)))]
     if a.quiet:
         for r in rows:
             print(r["Name"])
     elif a.format:
-        fmt.emit(rows, a.format, headers={"Name": "VOLUME NAME"})
+        fmt.emit(fmt.for_template(rows) if fmt.is_template(a.format) else rows, a.format,
+                 headers={"Name": "VOLUME NAME"})
     else:
         fmt.table(["DRIVER", "VOLUME NAME"], [[r["Driver"], r["Name"]] for r in rows])
 
