@@ -5,6 +5,8 @@
 load helpers
 
 setup_file() {
+    export HTTP_PROXY=http://127.0.0.1:9 HTTPS_PROXY=http://127.0.0.1:9 ALL_PROXY=http://127.0.0.1:9
+    export http_proxy=$HTTP_PROXY https_proxy=$HTTPS_PROXY
     bk_store_setup cliflg 246
 }
 

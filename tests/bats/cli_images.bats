@@ -5,6 +5,8 @@
 load helpers
 
 setup_file() {
+    export HTTP_PROXY=http://127.0.0.1:9 HTTPS_PROXY=http://127.0.0.1:9 ALL_PROXY=http://127.0.0.1:9
+    export http_proxy=$HTTP_PROXY https_proxy=$HTTPS_PROXY
     bk_store_setup cliimg 247
     # three images, made one after the other: old:1 < mid:1 (label stage=mid) < new:1 (a tag of it: new:2)
     bocker tag busybox old:1

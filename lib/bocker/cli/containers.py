@@ -2,7 +2,7 @@
 import sys
 
 from .. import BockerError
-from .verbs import FORMAT, arg, each, verb
+from .verbs import FORCE, FORMAT, arg, confirm, each, verb
 
 
 RUN_ARGS = (
@@ -465,9 +465,15 @@ def cmd_rm(cfg, a):
                 missing_ok=a.force)
 
 
-@verb("container prune", arg("-f", "--force", action="store_true", help="do not ask (bocker never asks)"))
+@verb("container prune", FORCE)
 def cmd_container_prune(cfg, a):
-    """Remove all stopped containers."""
+    """Remove all stopped containers (asks first, unless -f)."""
+    if not confirm("This will remove all stopped containers.", a.force):
+        return 0
+    return prune_containers(cfg)
+
+
+def prune_containers(cfg):
     from .. import containers
     stopped = [r["ID"] for r in containers.ps_rows(cfg, all_=True) if r["State"] not in ("running", "paused")]
     return each(stopped, lambda cid: containers.remove(cfg, cid) and None)

@@ -3,7 +3,7 @@ import."""
 import sys
 
 from .. import BockerError, NotFound
-from .verbs import FORMAT, QUIET, arg, verb
+from .verbs import DEFAULT_IMAGE, FORCE, FORMAT, QUIET, arg, confirm, default_image_warning, verb
 
 
 @verb("init", arg("directory", help="a root filesystem directory"), arg("name", help="NAME[:TAG]"))
@@ -73,15 +73,28 @@ def cmd_rmi(cfg, a):
     return 1 if failed else 0
 
 
-@verb("image prune", arg("-a", "--all", action="store_true", help="all images not used by a container"),
-      arg("-f", "--force", action="store_true", help="do not ask (bocker never asks)"))
+@verb("image prune", arg("-a", "--all", action="store_true", help="all images not used by a container"), FORCE)
 def cmd_image_prune(cfg, a):
-    """Remove dangling images (untagged and unused); -a: every unused image."""
+    """Remove dangling images (untagged and unused); -a: every unused image (asks first, unless -f)."""
+    from .. import containers
+    records = containers.all_records(cfg)
+    what = ("all images without at least one container associated to them" if a.all
+            else "all dangling images")
+    if not confirm(f"This will remove {what}.{default_image_warning(cfg, a.all, records)}", a.force):
+        return 0
+    prune_images(cfg, a.all)
+
+
+def prune_images(cfg, all_):
     from .. import containers, images, layerstore
-    for line in images.prune(cfg, containers.all_records(cfg), all_=a.all):
+    lines = images.prune(cfg, containers.all_records(cfg), all_=all_)
+    for line in lines:
         print(line)
     for chain in layerstore.prune(cfg):
         print(f"Deleted layer: {chain}")
+    if f"Untagged: {DEFAULT_IMAGE}" in lines:
+        print(f"bocker: warning: the default image {DEFAULT_IMAGE} was removed: `bocker setup` makes it again",
+              file=sys.stderr)
 
 
 @verb("save", arg("-o", "--output", help="file (or directory for oci-dir); default: stdout"),

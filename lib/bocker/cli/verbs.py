@@ -28,6 +28,36 @@ INSECURE = arg("--insecure", action="store_true",
                help="plain HTTP (also: BOCKER_INSECURE_REGISTRIES=host:port,...)")
 
 
+FORCE = arg("-f", "--force", action="store_true", help="do not ask for a confirmation")
+
+DEFAULT_IMAGE = "busybox:latest"  # made by `bocker setup` from the host's busybox: no pull needed
+
+
+def confirm(warning, force):
+    """Docker's prune prompt (on stdout): `WARNING! ...` then `Are you sure you want to continue?
+    [y/N]`; the answer is a line of stdin, terminal or not (EOF: no). -f: no question."""
+    if force:
+        return True
+    sys.stdout.write(f"WARNING! {warning}\nAre you sure you want to continue? [y/N] ")
+    sys.stdout.flush()
+    answer = sys.stdin.readline()
+    return answer.strip().lower() in ("y", "yes")
+
+
+def default_image_warning(cfg, all_, records):
+    """The prompt's line for prune -a when it would take the default image (unused, so removable):
+    it cannot be pulled back offline."""
+    from .. import images
+    try:
+        image_id = images.resolve(cfg, DEFAULT_IMAGE)
+    except BockerError:
+        return ""
+    if not all_ or any(r.get("Image") == image_id for r in records):
+        return ""
+    return (f"\n  - the default image {DEFAULT_IMAGE} too (bocker cannot pull it offline: "
+            f"`bocker setup` makes it again)")
+
+
 def each(refs, action, missing_ok=False):
     """Apply an action to each reference, docker-style: print each ref, report errors, exit 1.
     `missing_ok` (rm -f and the like): a reference to nothing is passed over in silence."""

@@ -1,5 +1,5 @@
 """Verbs on volumes: volume create, ls, inspect, rm, prune."""
-from .verbs import FORMAT, arg, each, verb
+from .verbs import FORCE, FORMAT, arg, confirm, each, verb
 
 
 @verb("volume create", arg("--label", action="append", default=[], help="KEY=VALUE"),
@@ -47,10 +47,16 @@ def cmd_volume_rm(cfg, a):
     return each(a.names, lambda n: volumes.remove(cfg, n, records, force=a.force))
 
 
-@verb("volume prune", arg("-a", "--all", action="store_true", help="named volumes too"),
-      arg("-f", "--force", action="store_true", help="do not ask (bocker never asks)"))
+@verb("volume prune", arg("-a", "--all", action="store_true", help="named volumes too"), FORCE)
 def cmd_volume_prune(cfg, a):
-    """Remove unused anonymous volumes (-a: all unused volumes)."""
+    """Remove unused anonymous volumes (-a: all unused volumes); asks first, unless -f."""
+    what = "all local volumes" if a.all else "anonymous local volumes"
+    if not confirm(f"This will remove {what} not used by at least one container.", a.force):
+        return 0
+    prune_volumes(cfg, a.all)
+
+
+def prune_volumes(cfg, all_):
     from .. import containers, volumes
-    for n in volumes.prune(cfg, containers.all_records(cfg), all_=a.all):
+    for n in volumes.prune(cfg, containers.all_records(cfg), all_=all_):
         print(n)

@@ -1,0 +1,162 @@
+#!/usr/bin/env bats
+# info and version in Docker's layout and --format; prune prompts answered by stdin; system
+# prune -a and the default image; system df RECLAIMABLE and -v.
+
+load helpers
+
+setup_file() {
+    export HTTP_PROXY=http://127.0.0.1:9 HTTPS_PROXY=http://127.0.0.1:9 ALL_PROXY=http://127.0.0.1:9
+    export http_proxy=$HTTP_PROXY https_proxy=$HTTPS_PROXY
+    bk_store_setup clisys 248
+}
+
+teardown_file() {
+    bk_store_teardown
+}
+
+teardown() {
+    bk_rm_all
+    bk_rm_all_volumes
+}
+
+@test "info: Docker's layout (containers by state, images, btrfs and its usage, cgroups, kernel, security)" {
+    bocker run -d --name up busybox sleep 30 >/dev/null
+    bocker create --name cr busybox true >/dev/null
+    run bocker info
+    assert_success
+    assert_line --index 0 "Server:"
+    assert_line " Containers: 2"
+    assert_line "  Running: 1"
+    assert_line "  Paused: 0"
+    assert_line "  Stopped: 1"
+    assert_line " Images: 1"
+    assert_line " Storage Driver: btrfs"
+    assert_line --regexp '^  Data Space Used: [0-9.]+[kMG]?B$'
+    assert_line --regexp '^  Data Space Total: [0-9.]+[MG]B$'
+    assert_line " Cgroup Driver: cgroupfs"
+    assert_line --regexp '^ Cgroup Version: [12]$'
+    assert_line " Kernel Version: $(uname -r)"
+    assert_line "  seccomp"
+    assert_line --regexp '^   Profile: builtin'
+    assert_line " Default Network: bridge"
+    assert_line "  Bridge: $BOCKER_BRIDGE"
+    assert_line "  Subnet: $BOCKER_SUBNET"
+    assert_line " Docker Root Dir: $BOCKER_ROOT"
+}
+
+@test "info --format: Docker's field names, same values as the json" {
+    bocker create --name cr busybox true >/dev/null
+    run bocker info --format '{{.ServerVersion}}|{{.CgroupVersion}}|{{.Containers}}|{{.ContainersStopped}}|{{.Driver}}|{{.KernelVersion}}|{{.NCPU}}'
+    assert_success
+    expected=$(bocker info --format json | jq -r '[.ServerVersion, .CgroupVersion, .Containers, .ContainersStopped, .Driver, .KernelVersion, .NCPU] | map(tostring) | join("|")')
+    assert_output "$expected"
+    assert_output --regexp '^0\.[0-9.]+\|[12]\|1\|1\|btrfs\|'
+    run bocker info --format '{{json .SecurityOptions}}'
+    assert_output --partial '"name=seccomp,profile=builtin"'
+    run bocker system info -f '{{.DockerRootDir}}'
+    assert_output "$BOCKER_ROOT"
+}
+
+@test "version: Docker's layout; --format {{.Server.Version}} and {{.Client.Version}}; no root needed" {
+    run bocker version
+    assert_success
+    assert_line --index 0 "Client:"
+    assert_line --regexp '^ Version: +[0-9.]+$'
+    assert_line "Server: bocker"
+    assert_line " Engine:"
+    run bocker version --format '{{.Server.Version}} {{.Client.Version}}'
+    v=$(bocker --version)
+    assert_output "${v##* } ${v##* }"
+    run setpriv --reuid=65534 --regid=65534 --clear-groups "$BOCKER" version --format '{{.Client.Os}}/{{.Client.Arch}}'
+    assert_success
+    assert_output linux/amd64
+}
+
+@test "container prune asks; n or EOF keeps everything, y removes; -f does not ask" {
+    bocker create --name st busybox true >/dev/null
+    run bash -c "echo n | '$BOCKER' container prune"
+    assert_success
+    assert_output "WARNING! This will remove all stopped containers.
+Are you sure you want to continue? [y/N] "
+    run bocker ps -aq
+    [ -n "$output" ]
+    run bash -c "'$BOCKER' container prune < /dev/null"
+    assert_success
+    run bocker ps -aq
+    [ -n "$output" ]
+    run bash -c "echo y | '$BOCKER' container prune"
+    assert_success
+    assert_output --partial "Are you sure you want to continue? [y/N] "
+    run bocker ps -aq
+    assert_output ""
+    bocker create --name st2 busybox true >/dev/null
+    run bash -c "'$BOCKER' container prune -f < /dev/null"
+    refute_output --partial WARNING
+    run bocker ps -aq
+    assert_output ""
+}
+
+@test "image prune and volume prune ask, with Docker's warnings" {
+    bocker run --name mk busybox true
+    img=$(bocker commit mk)
+    bocker rm mk >/dev/null
+    bocker volume create lone >/dev/null
+    run bash -c "echo no | '$BOCKER' image prune"
+    assert_line --index 0 "WARNING! This will remove all dangling images."
+    run bocker images -q --no-trunc
+    assert_output --partial "${img#sha256:}"
+    run bash -c "echo Y | '$BOCKER' image prune"
+    run bocker images -q --no-trunc
+    refute_output --partial "${img#sha256:}"
+    run bash -c "'$BOCKER' volume prune -a < /dev/null"
+    assert_line --index 0 "WARNING! This will remove all local volumes not used by at least one container."
+    run bocker volume ls -q
+    assert_output lone
+    run bash -c "echo yes | '$BOCKER' volume prune -a"
+    assert_output --partial "[y/N] lone"
+    run bocker volume ls -q
+    assert_output ""
+}
+
+@test "system prune: the list of what goes; -a says it would take the default image, and warns when it does" {
+    run bash -c "'$BOCKER' system prune --volumes < /dev/null"
+    assert_line --index 0 "WARNING! This will remove:"
+    assert_line "  - all stopped containers"
+    assert_line "  - all anonymous volumes not used by at least one container"
+    assert_line "  - all dangling images"
+    refute_output --partial "default image"
+    run bash -c "'$BOCKER' system prune -a < /dev/null"
+    assert_line "  - all images without at least one container associated to them"
+    assert_output --partial "the default image busybox:latest too"
+    run bocker images -q
+    [ -n "$output" ]
+    # in use: not removable, not mentioned
+    bocker create --name holds busybox true >/dev/null
+    run bash -c "'$BOCKER' system prune -a < /dev/null"
+    refute_output --partial "default image"
+    bocker rm holds >/dev/null
+    # -a -f removes busybox:latest and says so (`bocker setup` makes it again)
+    run --separate-stderr bocker system prune -a -f
+    assert_success
+    assert_line "Untagged: busybox:latest"
+    [[ "$stderr" == *"the default image busybox:latest was removed"* ]]
+    bocker setup >/dev/null
+    bocker images -q busybox | grep -q .
+}
+
+@test "system df: RECLAIMABLE; -v lists images, containers and volumes" {
+    bocker run --name wr -v dfvol:/v busybox sh -c 'dd if=/dev/zero of=/blob bs=1k count=200 2>/dev/null; echo x > /v/x'
+    run bocker system df
+    assert_success
+    assert_line --index 0 --regexp '^TYPE +TOTAL +ACTIVE +SIZE +RECLAIMABLE$'
+    assert_line --regexp '^Images +1 +1 +[0-9.]+[kM]B +0B \(0%\)$'
+    assert_line --regexp '^Containers +1 +0 +20[0-9](\.[0-9])?kB +20[0-9](\.[0-9])?kB \(100%\)$'
+    assert_line --regexp '^Local Volumes +1 +1 +2B +0B \(0%\)$'
+    run bocker system df -v
+    assert_line "Images space usage:"
+    assert_line --regexp '^busybox +latest +[0-9a-f]{12} .* 1$'
+    assert_line "Containers space usage:"
+    assert_line --regexp '^[0-9a-f]{12} +busybox .* wr$'
+    assert_line "Local Volumes space usage:"
+    assert_line --regexp '^dfvol +1 +2B$'
+}
