@@ -12,11 +12,17 @@ from . import BockerError, NotFound, fmt, shell, store
 DEFAULT_ENV = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]
 
 
-def normalize(ref):
-    """'busybox' -> 'busybox:latest'; docker.io prefixes dropped as docker shows them."""
+def familiar(ref):
+    """docker.io prefixes dropped as docker shows names: 'docker.io/library/busybox' -> 'busybox'."""
     for prefix in ("docker.io/library/", "docker.io/", "index.docker.io/library/"):
         if ref.startswith(prefix):
             ref = ref[len(prefix):]
+    return ref
+
+
+def normalize(ref):
+    """'busybox' -> 'busybox:latest'; docker.io prefixes dropped as docker shows them."""
+    ref = familiar(ref)
     if "@" in ref:
         return ref
     name, _, tag = ref.rpartition(":")
@@ -51,12 +57,30 @@ def resolve(cfg, ref):
     name = normalize(ref)
     if name in repos:
         return repos[name]
+    if "@" in name:  # NAME@sha256:...: the image pulled by that digest
+        for image_id in all_ids(cfg):
+            if name in (meta(cfg, image_id).get("repo_digests") or []):
+                return image_id
     hexpart = ref[7:] if ref.startswith("sha256:") else ref
     if hexpart and all(c in "0123456789abcdef" for c in hexpart):
         image_id = store.by_prefix(all_ids(cfg), hexpart, "image")
         if image_id:
             return image_id
     raise NotFound(f"No such image: {name}")
+
+
+def check_platform(wanted, image_config, ref):
+    """--platform of an image (in the store, or a single-platform manifest's config): accepted
+    if it is what the image is, else refused as Docker does."""
+    from .registry import RegistryError, parse_platform
+    try:
+        want = parse_platform(wanted)
+    except RegistryError as e:
+        raise BockerError(str(e))
+    have = f"{image_config.get('os') or 'linux'}/{image_config.get('architecture') or 'amd64'}"
+    if f"{want['os']}/{want['architecture']}" != have:
+        raise BockerError(f"image with reference {ref} was found but does not match the specified "
+                          f"platform: wanted {wanted}, actual: {have}")
 
 
 def config(cfg, image_id):
@@ -173,12 +197,19 @@ def init(cfg, directory, tag):
     store.create_subvolume(work)
     try:
         shell.run(["cp", "-a", "--reflink=auto", os.path.join(directory, "."), work])
-        image_config = new_config(created_by=f"bocker init {os.path.abspath(directory)}")
+        image_config = new_config()
+        image_config["history"] = _init_history(image_config["created"], os.path.abspath(directory))
         return register(cfg, work, image_config, tag=tag, move=True,
                         size=None if shell.dry_run else dir_size(work))
     except BaseException:
         store.delete_subvolume(work)
         raise
+
+
+def _init_history(created, directory):
+    """An image from a directory, told as Docker tells a base image: its files, then its CMD."""
+    return [{"created": created, "created_by": f"/bin/sh -c #(nop) ADD dir:{directory} in / "},
+            {"created": created, "created_by": '/bin/sh -c #(nop)  CMD ["sh"]', "empty_layer": True}]
 
 
 def size(cfg, image_id):

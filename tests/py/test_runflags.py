@@ -74,10 +74,11 @@ def test_expose():
 
 
 def test_platform():
-    runflags.check_platform("linux/amd64", {"os": "linux", "architecture": "amd64"}, "img")
+    from bocker.images import check_platform
+    check_platform("linux/amd64", {"os": "linux", "architecture": "amd64"}, "img")
     with pytest.raises(BockerError, match="wanted linux/arm64, actual: linux/amd64"):
-        runflags.check_platform("linux/arm64", {"os": "linux", "architecture": "amd64"}, "img")
-    runflags.check_platform("linux/arm64/v8", {"os": "linux", "architecture": "arm64"}, "img")
+        check_platform("linux/arm64", {"os": "linux", "architecture": "amd64"}, "img")
+    check_platform("linux/arm64/v8", {"os": "linux", "architecture": "arm64"}, "img")
 
 
 def test_cidfile(tmp_path):

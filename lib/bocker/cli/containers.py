@@ -82,7 +82,7 @@ def _image_or_pull(cfg, a, quiet=False):
     """The image's id; pulled first when it is not in the store (docker's behaviour), or always
     (--pull always), or never (--pull never: a missing image is an error); --platform checked."""
     from .. import images, shell
-    from .runflags import check_platform, check_pull_policy
+    from .runflags import check_pull_policy
     ref, policy = a.image, check_pull_policy(a.pull)
     try:
         found = images.resolve(cfg, ref)
@@ -96,7 +96,7 @@ def _image_or_pull(cfg, a, quiet=False):
         from .. import transfer  # HTTP client and layers: only when a pull is needed
         found = transfer.pull(cfg, ref, platform=a.platform, quiet=quiet)
     if a.platform:
-        check_platform(a.platform, images.config(cfg, found), ref)
+        images.check_platform(a.platform, images.config(cfg, found), ref)
     return found
 
 

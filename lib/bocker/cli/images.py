@@ -25,8 +25,7 @@ def cmd_images(cfg, a):
     from .. import fmt, images
     filters = fmt.parse_filters(a.filter, images.IMAGE_FILTERS)
     if a.reference:
-        filters.setdefault("reference", []).append(images.normalize(a.reference) if ":" in a.reference
-                                                   else a.reference)
+        filters.setdefault("reference", []).append(images.familiar(a.reference))
     rows = images.filtered(cfg, images.listing(cfg, all_=a.all), filters)
     if a.quiet:
         seen = []

@@ -141,20 +141,6 @@ def check_pull_policy(policy):
     return policy
 
 
-def check_platform(wanted, image_config, ref):
-    """--platform of an image in the store: accepted if it is what the image is, else refused
-    as Docker does."""
-    from ..registry import RegistryError, parse_platform
-    try:
-        want = parse_platform(wanted)
-    except RegistryError as e:
-        raise BockerError(str(e))
-    have = f"{image_config.get('os') or 'linux'}/{image_config.get('architecture') or 'amd64'}"
-    if f"{want['os']}/{want['architecture']}" != have:
-        raise BockerError(f"image with reference {ref} was found but does not match the specified "
-                          f"platform: wanted {wanted}, actual: {have}")
-
-
 def claim_cidfile(path):
     """--cidfile: made now, empty (refused if it exists, as Docker), filled once the id is known."""
     if path is None:
