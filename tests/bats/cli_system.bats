@@ -160,3 +160,55 @@ Are you sure you want to continue? [y/N] "
     assert_line "Local Volumes space usage:"
     assert_line --regexp '^dfvol +1 +2B$'
 }
+
+# complete WORDS...: what bash completion offers for the last word (bocker's own script)
+complete_words() {
+    "$BOCKER" _completion bash > "$BK_TMP/completion.bash"
+    bash -c 'source "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _bocker; printf "%s\n" "${COMPREPLY[@]}"' \
+        _ "$BK_TMP/completion.bash" "$BOCKER" "$@" | sort | tr '\n' ' '
+}
+
+@test "completion: verbs, sub-commands, flags, flag values (generated from the parser)" {
+    run complete_words ru
+    assert_output "run "
+    run complete_words network c
+    assert_output --regexp '^(connect )?create $'
+    run complete_words run --cpu
+    assert_output "--cpu-shares --cpus --cpuset-cpus --cpuset-mems "
+    run complete_words run --pull ""
+    assert_output "always missing never "
+    run complete_words --root /x ps --la
+    assert_output "--last --latest "
+    run complete_words _exi
+    [ -z "${output// /}" ]
+    run complete_words save --format oci-
+    assert_output "oci-archive oci-dir "
+}
+
+@test "completion: container, image, volume and network names, asked of bocker" {
+    bocker create --name comp-one busybox true >/dev/null
+    bocker create --name comp-two busybox true >/dev/null
+    bocker volume create comp-vol >/dev/null
+    run complete_words start comp-
+    assert_output "comp-one comp-two "
+    run complete_words rmi bus
+    assert_output "busybox:latest "
+    run complete_words volume rm comp
+    assert_output "comp-vol "
+    run complete_words run --network br
+    assert_output "bridge "
+    run complete_words run --volumes-from comp-o
+    assert_output "comp-one "
+}
+
+@test "make completion writes bash and zsh scripts that parse; --help: no internal verbs, the values in force" {
+    run bash -c "cd '$REPO' && make -s completion && bash -n completion/bocker.bash && head -1 completion/_bocker"
+    assert_success
+    assert_output --partial "#compdef bocker"
+    run env BOCKER_BRIDGE=bkhelp0 "$BOCKER" --help
+    assert_line "  BOCKER_BRIDGE=bkhelp0"
+    assert_line "  BOCKER_ROOT=$BOCKER_ROOT"
+    refute_output --partial "_exited"
+    refute_output --partial "_lease"
+    refute_output --partial "_completion"
+}

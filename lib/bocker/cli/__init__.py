@@ -27,7 +27,7 @@ INDEX = {
     "volume create": "volumes", "volume ls": "volumes", "volume inspect": "volumes",
     "volume rm": "volumes", "volume prune": "volumes",
     "system prune": "system", "system df": "system", "info": "system", "system info": "system",
-    "version": "system",
+    "version": "system", "_completion": "system", "_docs": "system",
     "pull": "registry", "push": "registry", "login": "registry", "logout": "registry",
     "save": "images", "load": "images", "export": "containers", "import": "images",
     "history": "images", "search": "registry",
@@ -43,12 +43,13 @@ ALIASES = {
         ("ls", "ps"), ("ps", "ps"), ("list", "ps"), ("rm", "rm"), ("remove", "rm"),
         ("start", "start"), ("stop", "stop"), ("restart", "restart"), ("logs", "logs"),
         ("exec", "exec"), ("run", "run"), ("create", "create"), ("kill", "kill"), ("wait", "wait"),
-        ("pause", "pause"), ("unpause", "unpause"), ("commit", "commit"), ("export", "export"))},
+        ("pause", "pause"), ("unpause", "unpause"), ("commit", "commit"), ("export", "export"),
+        ("rename", "rename"))},
     "container inspect": ("inspect", {"type": "container"}),
     **{f"image {leaf}": (verb, {}) for leaf, verb in (
         ("ls", "images"), ("list", "images"), ("rm", "rmi"), ("remove", "rmi"), ("tag", "tag"),
         ("pull", "pull"), ("push", "push"), ("history", "history"), ("save", "save"),
-        ("load", "load"), ("import", "import"))},
+        ("load", "load"), ("import", "import"), ("build", "build"))},
     "image inspect": ("inspect", {"type": "image"}),
 }
 INDEX.update({alias: INDEX[verb] for alias, (verb, _) in ALIASES.items()})
@@ -79,7 +80,7 @@ def __getattr__(name):
 OWN_125 = {"run", "create", "build"}
 
 
-NO_ROOT = {"version"}  # verbs that need no privilege (as `docker version` needs no daemon)
+NO_ROOT = {"version", "_completion", "_docs"}  # verbs that need no privilege (as `docker version` needs no daemon)
 
 
 def exit_code(verb, code):
@@ -142,6 +143,23 @@ def _wanted_verb(argv):
     return argv[i] if argv[i] in INDEX else None
 
 
+def _environment():
+    """--help's Environment section: each variable with the value in force (--root overrides
+    BOCKER_ROOT)."""
+    from .. import config
+    cfg = config.Config()
+    env = os.environ
+    values = [("BOCKER_ROOT", cfg.root), ("BOCKER_BRIDGE", cfg.bridge), ("BOCKER_SUBNET", cfg.subnet),
+              ("BOCKER_NETWORK_POOL", cfg.network_pool), ("BOCKER_NETWORK_PREFIX", cfg.network_prefix),
+              ("BOCKER_CGROUP_ROOT", cfg.cgroup_root), ("BOCKER_CGROUP_PARENT", cfg.cgroup_parent),
+              ("BOCKER_STORE_SIZE", cfg.store_size),
+              ("BOCKER_USERNS_REMAP", env.get("BOCKER_USERNS_REMAP", "")),
+              ("BOCKER_INSECURE_REGISTRIES", env.get("BOCKER_INSECURE_REGISTRIES", "")),
+              ("BOCKER_TIMINGS", env.get("BOCKER_TIMINGS", "") + "  (1: per-step timings)"),
+              ("BOCKER_DEBUG", env.get("BOCKER_DEBUG", "") + "  (1: tracebacks of internal errors)")]
+    return "Environment (the values in force):\n" + "\n".join(f"  {k}={v}" for k, v in values)
+
+
 def _parser(only=None):
     """The argument parser: of one verb (`only`), or of every verb but the hidden ones."""
     import argparse
@@ -161,8 +179,7 @@ def _parser(only=None):
     # flags (`--nam` is an error, `--pid host` is not `--pids-limit`)
     top = Parser(prog="bocker", allow_abbrev=False, description="Docker-style containers from btrfs, namespaces, "
                  "cgroups and a bridge.", formatter_class=argparse.RawDescriptionHelpFormatter,
-                 epilog="Environment: BOCKER_ROOT (/var/bocker), BOCKER_BRIDGE (bocker0), "
-                        "BOCKER_SUBNET (10.201.0.0/16), BOCKER_TIMINGS=1 (per-step timings).")
+                 epilog=_environment() if not only else None)
     top.add_argument("--root", help="store directory (default $BOCKER_ROOT or /var/bocker)")
     _add(top, ["--trace"], dict(action="store_true", help="print every step as a shell line"))
     _add(top, ["--dry-run"], dict(action="store_true", help="print the steps as a script, change nothing"))

@@ -268,6 +268,20 @@ def _store_usage(cfg):
             ["Data Space Total", fmt.human_size(total)], ["Data Space Available", fmt.human_size(free)]]
 
 
+@verb("_completion", arg("shell", choices=("bash", "zsh")), store=False)
+def cmd_completion(cfg, a):
+    """(internal) Print the shell completion script, made from the parser (`make completion`)."""
+    from . import _parser, completion
+    sys.stdout.write(getattr(completion, a.shell)(_parser()))
+
+
+@verb("_docs", store=False)
+def cmd_docs(cfg, a):
+    """(internal) Print README's command table, made from the parser (`make docs`)."""
+    from . import _parser, docs
+    print(docs.markdown(_parser()))
+
+
 @verb("version", FORMAT, arg("-f", dest="format", help="same as --format"), store=False)
 def cmd_version(cfg, a):
     """bocker's version, in Docker's layout; --format on its fields ('{{.Server.Version}}')."""
