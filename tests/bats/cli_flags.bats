@@ -58,6 +58,18 @@ teardown() {
     [ ! -e "$BK_TMP/cid2" ]
 }
 
+@test "--dry-run with --cidfile, -v of a missing directory, --env-file: the script says it, nothing is made" {
+    printf 'A=1\n' > "$BK_TMP/env"
+    run bocker --dry-run run --rm --cidfile "$BK_TMP/dry.cid" -v "$BK_TMP/dry-dir:/d" --env-file "$BK_TMP/env" busybox true
+    assert_success
+    assert_output --partial ": > $BK_TMP/dry.cid"
+    assert_output --partial "mkdir -p $BK_TMP/dry-dir"
+    [ ! -e "$BK_TMP/dry.cid" ]
+    [ ! -e "$BK_TMP/dry-dir" ]
+    run bocker ps -aq
+    assert_output ""
+}
+
 @test "create -q prints the id only; --pull never of a missing image: 125 No such image, no pull" {
     run bocker create -q busybox true
     assert_success

@@ -145,29 +145,41 @@ def claim_cidfile(path):
     """--cidfile: made now, empty (refused if it exists, as Docker), filled once the id is known."""
     if path is None:
         return None
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-    except FileExistsError:
-        raise BockerError(f"Container ID file found, make sure the other container isn't running "
-                          f"or delete {path}")
-    except OSError as e:
-        raise BockerError(f"failed to create the container ID file: {path}: {e.strerror}")
-    os.close(fd)
+    from .. import shell
+    if os.path.lexists(path):
+        raise _cidfile_found(path)
+    shell.do(f"set -C; : > {shell.quote(path)}", _create_exclusive, path)
     return path
 
 
+def _cidfile_found(path):
+    return BockerError(f"Container ID file found, make sure the other container isn't running or delete {path}")
+
+
+def _create_exclusive(path):
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))
+    except FileExistsError:  # (made meanwhile)
+        raise _cidfile_found(path)
+    except OSError as e:
+        raise BockerError(f"failed to create the container ID file: {path}: {e.strerror}")
+
+
 def write_cidfile(path, cid):
+    from .. import shell
     if path is not None:
-        with open(path, "w") as f:
-            f.write(cid)
+        shell.do(f"printf %s {cid} > {shell.quote(path)}", _write, path, cid)
+
+
+def _write(path, text):
+    with open(path, "w") as f:
+        f.write(text)
 
 
 def drop_cidfile(path):
+    from .. import shell
     if path is not None:
-        try:
-            os.unlink(path)
-        except FileNotFoundError:
-            pass
+        shell.do(f"rm -f {shell.quote(path)}", lambda: os.path.lexists(path) and os.unlink(path))
 
 
 class Unattached:
