@@ -53,7 +53,8 @@ def test_mount_forms(tmp_path):
 @pytest.mark.parametrize("spec", ["type=bind,src=/nonexistent-x,dst=/d", "type=bind,src=rel,dst=/d",
                                   "type=volume,src=v", "type=tmpfs,src=x,dst=/t", "type=nfs,dst=/d",
                                   "type=volume,dst=/d,bogus=1", "type=volume,dst=/d,readonly=maybe",
-                                  "type=volume,src=/abs,dst=/d", "type=volume,dst=/d,tmpfs-size=1", "type"])
+                                  "type=volume,src=/abs,dst=/d", "type=volume,dst=/d,tmpfs-size=1", "type",
+                                  "type=bind,src=/,dst=/d,bind-propagation=shared"])
 def test_mount_refused(spec):
     with pytest.raises(BockerError):
         runflags.parse_mount(spec)

@@ -84,6 +84,9 @@ def parse_mount(spec):
     if kind not in ("bind", "volume"):
         raise BockerError(f"invalid argument \"{spec}\" for \"--mount\" flag: invalid mount type '{kind}' "
                           f"(bind, volume, tmpfs)")
+    if fields.get("bind-propagation", "rprivate") not in ("private", "rprivate"):
+        raise BockerError(f"invalid mount config: bind-propagation={fields['bind-propagation']}: "
+                          f"bocker's mounts are private (rprivate)")
     if "tmpfs-size" in fields or "tmpfs-mode" in fields:
         raise BockerError(f"invalid mount config for type \"{kind}\": tmpfs options are for type tmpfs")
     if kind == "bind":
