@@ -90,7 +90,7 @@ def _mode(options):
     for o in ",".join(options).split(","):
         if o == "ro":
             rw = False
-        elif o not in ("rw", "z", "Z", "rprivate", "private", "nocopy", "consistent", "cached", "delegated", ""):
+        elif o not in ("rw", "z", "Z", "rprivate", "private", "consistent", "cached", "delegated", ""):
             raise BockerError(f"invalid mode: {o}")
     return rw
 

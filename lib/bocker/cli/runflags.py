@@ -51,8 +51,7 @@ def label_items(files, flags):
 
 MOUNT_KEYS = {"type": "type", "source": "source", "src": "source", "destination": "target",
               "dst": "target", "target": "target", "readonly": "readonly", "ro": "readonly",
-              "tmpfs-size": "tmpfs-size", "tmpfs-mode": "tmpfs-mode", "bind-propagation": "bind-propagation",
-              "volume-nocopy": "volume-nocopy"}
+              "tmpfs-size": "tmpfs-size", "tmpfs-mode": "tmpfs-mode", "bind-propagation": "bind-propagation"}
 
 
 def parse_mount(spec):
@@ -65,7 +64,7 @@ def parse_mount(spec):
         name = MOUNT_KEYS.get(key.strip().lower())
         if name is None:
             raise BockerError(f"invalid argument \"{spec}\" for \"--mount\" flag: unexpected key '{key}' in '{part}'")
-        if not eq and name not in ("readonly", "volume-nocopy"):
+        if not eq and name != "readonly":
             raise BockerError(f"invalid argument \"{spec}\" for \"--mount\" flag: invalid field '{part}' must be a key=value pair")
         fields[name] = value if eq else "true"
     kind = fields.get("type", "volume")
