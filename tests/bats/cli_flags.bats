@@ -26,6 +26,16 @@ teardown() {
     assert_output '9|two words|yes|unset|"quoted"'
 }
 
+@test "exec --env-file, then -e" {
+    printf 'X=from-file\nY=1\n' > "$BK_TMP/exec.env"
+    bocker run -d --name ex busybox sleep 30 >/dev/null
+    run bocker exec --env-file "$BK_TMP/exec.env" -e Y=2 ex sh -c 'echo "$X $Y"'
+    assert_output "from-file 2"
+    run bocker exec --env-file "$BK_TMP/none.env" ex true
+    [ "$status" -eq 1 ]   # (exec's own refusals: 1, as Docker's CLI)
+    assert_output --partial "none.env"
+}
+
 @test "--env-file: a missing file, a name with blanks: 125, one line, nothing made" {
     run bocker run --rm --env-file "$BK_TMP/nosuch" busybox true
     [ "$status" -eq 125 ]

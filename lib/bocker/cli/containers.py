@@ -369,13 +369,15 @@ def cmd_unpause(cfg, a):
       arg("-e", "--env", action="append", default=[], metavar="KEY=VALUE", help="set an environment variable"),
       arg("-w", "--workdir", help="working directory (default: the container's)"),
       arg("-u", "--user", help="USER[:GROUP]"),
+      arg("--env-file", action="append", default=[], metavar="FILE", help="environment variables from a file"),
       arg("container", help="a running container"), arg("command", nargs="...", help="command and arguments"))
 def cmd_exec(cfg, a):
     """Run a command in a running container (its namespaces, root, cgroup, env, privileges)."""
     from .. import lifecycle
     if not a.command:
         raise BockerError('"bocker exec" requires at least 2 arguments.')
-    return lifecycle.exec_in(cfg, a.container, a.command, a.workdir, a.user, a.env,
+    from .runflags import env_items
+    return lifecycle.exec_in(cfg, a.container, a.command, a.workdir, a.user, env_items(a.env_file, a.env),
                               interactive=a.interactive, detach=a.detach, tty=a.tty)
 
 
