@@ -113,7 +113,7 @@ Are you sure you want to continue? [y/N] "
     run bocker volume ls -q
     assert_output lone
     run bash -c "echo yes | '$BOCKER' volume prune -a"
-    assert_output --partial "[y/N] lone"
+    assert_output --partial "[y/N] Deleted Volumes:"
     run bocker volume ls -q
     assert_output ""
 }
@@ -138,10 +138,33 @@ Are you sure you want to continue? [y/N] "
     # -a -f removes busybox:latest and says so (`bocker setup` makes it again)
     run --separate-stderr bocker system prune -a -f
     assert_success
-    assert_line "Untagged: busybox:latest"
+    assert_line "Deleted Images:"
+    assert_line "untagged: busybox:latest"
+    assert_line --regexp '^Total reclaimed space: [0-9.]+MB$'
     [[ "$stderr" == *"the default image busybox:latest was removed"* ]]
     bocker setup >/dev/null
     bocker images -q busybox | grep -q .
+}
+
+@test "prunes print Docker's sections and the total reclaimed" {
+    bocker run --name big busybox dd if=/dev/zero of=/blob bs=1k count=100 2>/dev/null
+    cid=$(bocker inspect --format '{{.Id}}' big)
+    run bocker container prune -f
+    assert_success
+    assert_output --regexp "^Deleted Containers:
+$cid
+
+Total reclaimed space: 10[0-9](\.[0-9])?kB\$"
+    run bocker container prune -f
+    assert_output "Total reclaimed space: 0B"
+    bocker run --name v -v /anon busybox sh -c 'echo 123456789 > /anon/f'
+    vol=$(bocker inspect --format '{{(index .Mounts 0).Name}}' v)
+    bocker rm v >/dev/null
+    run bocker volume prune -f
+    assert_output "Deleted Volumes:
+$vol
+
+Total reclaimed space: 10B"
 }
 
 @test "system df: RECLAIMABLE; -v lists images, containers and volumes" {

@@ -2,7 +2,7 @@
 import sys
 
 from .. import BockerError
-from .verbs import FORCE, FORMAT, arg, confirm, each, verb
+from .verbs import FORCE, FORMAT, arg, confirm, each, pruned, reclaimed, verb
 
 
 RUN_ARGS = (
@@ -472,13 +472,26 @@ def cmd_container_prune(cfg, a):
     """Remove all stopped containers (asks first, unless -f)."""
     if not confirm("This will remove all stopped containers.", a.force):
         return 0
-    return prune_containers(cfg)
+    code, size = prune_containers(cfg)
+    reclaimed(size)
+    return code
 
 
 def prune_containers(cfg):
+    """Remove the stopped containers: (exit code, bytes they had written)."""
     from .. import containers
     stopped = [r["ID"] for r in containers.ps_rows(cfg, all_=True) if r["State"] not in ("running", "paused")]
-    return each(stopped, lambda cid: containers.remove(cfg, cid) and None)
+    sizes = {cid: containers.writable_size(cfg, cid) for cid in stopped}
+    done, failed = [], False
+    for cid in stopped:
+        try:
+            containers.remove(cfg, cid)
+            done.append(cid)
+        except BockerError as e:  # (removed meanwhile, or started again)
+            print(f"bocker: {e}", file=sys.stderr)
+            failed = True
+    pruned("Deleted Containers", done)
+    return (1 if failed else 0), sum(sizes[c] for c in done)
 
 
 @verb("export", arg("-o", "--output", help="file (default: stdout)"), arg("container", help="container"))

@@ -3,7 +3,7 @@ import."""
 import sys
 
 from .. import BockerError, NotFound
-from .verbs import DEFAULT_IMAGE, FORCE, FORMAT, QUIET, arg, confirm, default_image_warning, verb
+from .verbs import DEFAULT_IMAGE, FORCE, FORMAT, QUIET, arg, confirm, default_image_warning, pruned, reclaimed, verb
 
 
 @verb("init", arg("directory", help="a root filesystem directory"), arg("name", help="NAME[:TAG]"))
@@ -81,19 +81,20 @@ def cmd_image_prune(cfg, a):
             else "all dangling images")
     if not confirm(f"This will remove {what}.{default_image_warning(cfg, a.all, records)}", a.force):
         return 0
-    prune_images(cfg, a.all)
+    reclaimed(prune_images(cfg, a.all))
 
 
 def prune_images(cfg, all_):
+    """Remove the unused images (dangling ones, or all with all_): the bytes they held."""
     from .. import containers, images, layerstore
+    sizes = {i: images.size(cfg, i) for i in images.all_ids(cfg)}
     lines = images.prune(cfg, containers.all_records(cfg), all_=all_)
-    for line in lines:
-        print(line)
-    for chain in layerstore.prune(cfg):
-        print(f"Deleted layer: {chain}")
+    pruned("Deleted Images", [line[0].lower() + line[1:] for line in lines] +
+           [f"deleted layer: {chain}" for chain in layerstore.prune(cfg)])
     if f"Untagged: {DEFAULT_IMAGE}" in lines:
         print(f"bocker: warning: the default image {DEFAULT_IMAGE} was removed: `bocker setup` makes it again",
               file=sys.stderr)
+    return sum(sizes.get(line.split(":")[-1], 0) for line in lines if line.startswith("Deleted: sha256:"))
 
 
 @verb("save", arg("-o", "--output", help="file (or directory for oci-dir); default: stdout"),

@@ -3,7 +3,7 @@ import os
 import sys
 
 from .. import BockerError
-from .verbs import FORCE, FORMAT, arg, confirm, default_image_warning, verb
+from .verbs import FORCE, FORMAT, arg, confirm, default_image_warning, pruned, reclaimed, verb
 
 
 @verb("setup", arg("--no-image", action="store_true", help="do not build the default busybox image"),
@@ -107,12 +107,12 @@ def cmd_system_prune(cfg, a):
     warning += default_image_warning(cfg, a.all, containers.all_records(cfg)) + "\n"
     if not confirm(warning, a.force):
         return 0
-    code = prune_containers(cfg)
-    for name in user.prune(cfg):
-        print(name)
+    code, size = prune_containers(cfg)
+    pruned("Deleted Networks", user.prune(cfg))
     if a.volumes:  # (docker: anonymous volumes only, also with -a)
-        prune_volumes(cfg, False)
-    prune_images(cfg, a.all)
+        size += prune_volumes(cfg, False)
+    size += prune_images(cfg, a.all)
+    reclaimed(size)
     return code
 
 

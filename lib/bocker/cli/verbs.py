@@ -58,6 +58,20 @@ def default_image_warning(cfg, all_, records):
             f"`bocker setup` makes it again)")
 
 
+def pruned(title, lines):
+    """A prune's section, as Docker prints it: `Deleted Containers:`, one line each, a blank line."""
+    if lines:
+        print(f"{title}:")
+        for line in lines:
+            print(line)
+        print()
+
+
+def reclaimed(total):
+    from .. import fmt
+    print(f"Total reclaimed space: {fmt.human_size(total)}")
+
+
 def each(refs, action, missing_ok=False):
     """Apply an action to each reference, docker-style: print each ref, report errors, exit 1.
     `missing_ok` (rm -f and the like): a reference to nothing is passed over in silence."""

@@ -1,5 +1,5 @@
 """Verbs on volumes: volume create, ls, inspect, rm, prune."""
-from .verbs import FORCE, FORMAT, arg, confirm, each, verb
+from .verbs import FORCE, FORMAT, arg, confirm, each, pruned, reclaimed, verb
 
 
 @verb("volume create", arg("--label", action="append", default=[], help="KEY=VALUE"),
@@ -53,10 +53,13 @@ def cmd_volume_prune(cfg, a):
     what = "all local volumes" if a.all else "anonymous local volumes"
     if not confirm(f"This will remove {what} not used by at least one container.", a.force):
         return 0
-    prune_volumes(cfg, a.all)
+    reclaimed(prune_volumes(cfg, a.all))
 
 
 def prune_volumes(cfg, all_):
-    from .. import containers, volumes
-    for n in volumes.prune(cfg, containers.all_records(cfg), all_=all_):
-        print(n)
+    """Remove the unused volumes (anonymous ones, or all with all_): the bytes they held."""
+    from .. import containers, images, volumes
+    sizes = {n: images.dir_size(volumes.path(cfg, n)) for n in volumes.names(cfg)}
+    gone = volumes.prune(cfg, containers.all_records(cfg), all_=all_)
+    pruned("Deleted Volumes", gone)
+    return sum(sizes.get(n, 0) for n in gone)
