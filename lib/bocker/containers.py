@@ -466,7 +466,7 @@ def all_records(cfg):
 
 
 PS_FILTERS = ("status", "name", "id", "ancestor", "label", "exited", "before", "since", "publish",
-              "volume", "network")
+              "expose", "volume", "network")
 
 
 def parse_filters(items):
@@ -494,6 +494,9 @@ def _matches(cfg, rec, st, filters):
              "before": lambda v: rec["Created"] < load(cfg, resolve(cfg, v))["Created"],
              "since": lambda v: rec["Created"] > load(cfg, resolve(cfg, v))["Created"],
              "publish": lambda v: _port_match(v, published(rec)),
+             "expose": lambda v: _port_match(v, [{"ContainerPort": int(k.partition("/")[0]),
+                                                  "Proto": k.partition("/")[2] or "tcp"}
+                                                 for k in rec["Config"].get("ExposedPorts") or {}]),
              "volume": lambda v: any(v in (m.get("Name"), m.get("Source"), m.get("Destination"))
                                      for m in rec.get("Mounts") or []),
              "network": lambda v: v in (rec["NetworkSettings"].get("Networks") or {})

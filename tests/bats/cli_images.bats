@@ -137,6 +137,12 @@ repos() {
     assert_output "pub "
     run names -a --filter publish=8080/udp
     assert_output ""
+    bocker create --name exp --expose 9000-9001/udp busybox true >/dev/null
+    run names -a --filter expose=9001/udp
+    assert_output "exp "
+    run names -a --filter expose=9001
+    assert_output ""
+    bocker rm exp >/dev/null
     run names -a --filter volume=vol1
     assert_output "e3 "
     run names -a --filter volume=/data

@@ -390,7 +390,7 @@ def cmd_exited(cfg, a):
 
 FILTER = arg("-f", "--filter", action="append", default=[], metavar="KEY=VALUE",
              help="status=, name=, id=, ancestor=, label=KEY[=VALUE], exited=CODE, before=, since=CONTAINER, "
-                  "publish=PORT[/PROTO], volume=NAME|PATH, network=NAME")
+                  "publish=, expose=PORT[-END][/PROTO], volume=NAME|PATH, network=NAME")
 
 
 @verb("ps", arg("-a", "--all", action="store_true", help="also stopped containers"),
