@@ -522,6 +522,14 @@ def _image_id_or_none(cfg, ref):
         return None
 
 
+def _ps_extra(rec):
+    """docker ps's Mounts, Networks and LocalVolumes fields (strings and a count, as Docker's)."""
+    mounts = rec.get("Mounts") or []
+    return {"Mounts": ",".join(m.get("Name") or m.get("Source") or m["Destination"] for m in mounts),
+            "Networks": ",".join(sorted(rec["NetworkSettings"].get("Networks") or {})),
+            "LocalVolumes": str(sum(1 for m in mounts if m.get("Type") == "volume"))}
+
+
 def ps_rows(cfg, all_=False, filters=None):
     """One dict per container with docker ps's fields, newest first."""
     from .network import ports
@@ -538,7 +546,7 @@ def ps_rows(cfg, all_=False, filters=None):
                      "CreatedAt": rec["Created"], "RunningFor": fmt.ago(rec["Created"]),
                      "State": st["Status"], "Status": status_text(st),
                      "Ports": ports.ports_text(published(rec))
-                     if st["Status"] in ("running", "paused") else "", "Names": rec["Name"][1:], "Labels": rec["Config"].get("Labels") or {}})
+                     if st["Status"] in ("running", "paused") else "", "Names": rec["Name"][1:], "Labels": rec["Config"].get("Labels") or {}, **_ps_extra(rec)})
     rows.sort(key=lambda r: r["CreatedAt"], reverse=True)
     return rows
 

@@ -145,6 +145,8 @@ repos() {
     bocker rm exp >/dev/null
     run names -a --filter volume=vol1
     assert_output "e3 "
+    run bocker ps -a --filter name=e3 --format '{{.Mounts}} {{.Networks}} {{.LocalVolumes}}'
+    assert_output "vol1 bridge 1"
     run names -a --filter volume=/data
     assert_output "e3 "
     run names -a --filter network=bridge
