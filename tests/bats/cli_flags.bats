@@ -92,6 +92,12 @@ teardown() {
     assert_output --partial 'invalid pull option'
     run bocker run --rm --pull missing busybox echo ok
     assert_output ok
+    # -q (run too, as Docker's): no "Unable to find image" line before the (failing) pull
+    run bocker run -q --rm 127.0.0.1:9/bocker-q:1 true
+    [ "$status" -eq 125 ]
+    refute_output --partial "Unable to find image"
+    run bocker run --rm 127.0.0.1:9/bocker-q:1 true
+    assert_output --partial "Unable to find image"
 }
 
 @test "--pull always pulls even an image in the store (offline here: the pull fails, 125)" {

@@ -73,6 +73,7 @@ RUN_ARGS = (
     arg("--pull", default="missing", metavar="always|missing|never",
         help="pull the image before creating: always, missing (default), never"),
     arg("--platform", metavar="OS/ARCH", help="the image's platform (this host: linux/amd64)"),
+    arg("-q", "--quiet", action="store_true", help="no pull output"),
     arg("image", help="image name[:tag] or id"),
     arg("command", nargs="...", help="command and arguments (default: the image's CMD)"),
 )
@@ -222,7 +223,7 @@ def cmd_run(cfg, a):
     opts = _run_options(a)
     if not a.detach:  # before anything is made
         lifecycle.check_terminal(a.tty, opts.interactive)
-    rec = _create(cfg, a, opts)
+    rec = _create(cfg, a, opts, quiet=a.quiet)
     if a.detach:
         try:
             lifecycle.run_detached(cfg, rec)
@@ -273,8 +274,7 @@ def _attached(streams):
     return stack
 
 
-@verb("create", *[x for x in RUN_ARGS if x[0][:1] != ("-d",)],
-      arg("-q", "--quiet", action="store_true", help="no pull output"))
+@verb("create", *[x for x in RUN_ARGS if x[0][:1] != ("-d",)])
 def cmd_create(cfg, a):
     """Create a container (snapshot and record) without starting it; prints its id."""
     print(_create(cfg, a, _run_options(a), quiet=a.quiet)["Id"])
