@@ -175,6 +175,11 @@ Total reclaimed space: 10B"
     assert_line --regexp '^Images +1 +1 +[0-9.]+[kM]B +0B \(0%\)$'
     assert_line --regexp '^Containers +1 +0 +20[0-9](\.[0-9])?kB +20[0-9](\.[0-9])?kB \(100%\)$'
     assert_line --regexp '^Local Volumes +1 +1 +2B +0B \(0%\)$'
+    run bocker system df --format '{{.Type}}:{{.TotalCount}}:{{.Reclaimable}}'
+    assert_output "$(printf 'Images:1:0B (0%%)\nContainers:1:%s\nLocal Volumes:1:0B (0%%)' \
+        "$(bocker system df --format json | jq -r 'select(.Type=="Containers") | .Reclaimable')")"
+    run bocker system df --format 'table {{.Type}}\t{{.Active}}'
+    assert_line --index 0 --regexp '^TYPE +ACTIVE$'
     run bocker system df -v
     assert_line "Images space usage:"
     assert_line --regexp '^busybox +latest +[0-9a-f]{12} .* 1$'

@@ -116,7 +116,7 @@ def cmd_system_prune(cfg, a):
     return code
 
 
-@verb("system df", arg("-v", "--verbose", action="store_true", help="each image, container and volume"))
+@verb("system df", arg("-v", "--verbose", action="store_true", help="each image, container and volume"), FORMAT)
 def cmd_system_df(cfg, a):
     """Disk usage: images, containers, volumes, and what a prune would give back (RECLAIMABLE).
 
@@ -136,14 +136,19 @@ def cmd_system_df(cfg, a):
         return f"{fmt.human_size(part)} ({round(100 * part / whole) if whole else 0}%)"
     image_total = sum(r["Size"] for r in imgs.values())
     stopped = [i for i, s in states.items() if s not in ("running", "paused")]
+    summary = [("Images", len(imgs), len(used & set(imgs)), image_total,
+                reclaimable(sum(r["Size"] for i, r in imgs.items() if i not in used), image_total)),
+               ("Containers", len(recs), len(recs) - len(stopped), sum(sizes.values()),
+                reclaimable(sum(sizes[i] for i in stopped), sum(sizes.values()))),
+               ("Local Volumes", len(vols), sum(1 for n in vols if vol_users[n]), sum(vol_size.values()),
+                reclaimable(sum(vol_size[n] for n in vols if not vol_users[n]), sum(vol_size.values())))]
+    if a.format:  # Docker's fields, strings as its --format sees them
+        fmt.emit([{"Type": t, "TotalCount": str(n), "Active": str(active), "Size": fmt.human_size(size),
+                   "Reclaimable": r} for t, n, active, size, r in summary], a.format,
+                 headers={"TotalCount": "TOTAL"})
+        return
     fmt.table(["TYPE", "TOTAL", "ACTIVE", "SIZE", "RECLAIMABLE"],
-              [["Images", len(imgs), len(used & set(imgs)), fmt.human_size(image_total),
-                reclaimable(sum(r["Size"] for i, r in imgs.items() if i not in used), image_total)],
-               ["Containers", len(recs), len(recs) - len(stopped), fmt.human_size(sum(sizes.values())),
-                reclaimable(sum(sizes[i] for i in stopped), sum(sizes.values()))],
-               ["Local Volumes", len(vols), sum(1 for n in vols if vol_users[n]),
-                fmt.human_size(sum(vol_size.values())),
-                reclaimable(sum(vol_size[n] for n in vols if not vol_users[n]), sum(vol_size.values()))]])
+              [[t, n, active, fmt.human_size(size), r] for t, n, active, size, r in summary])
     if not a.verbose:
         return
     counts = {i: sum(1 for r in recs if r["Image"] == i) for i in imgs}
