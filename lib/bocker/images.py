@@ -328,13 +328,17 @@ def inspect(cfg, image_id):
             "Size": size(cfg, image_id)}
 
 
-def prune(cfg, records, all_=False):
-    """Remove images no container (of `records`) uses: untagged ones (dangling), or all with all_."""
+def prune(cfg, records, all_=False, match=None):
+    """Remove images no container (of `records`) uses: untagged ones (dangling), or all with all_;
+    only those `match(created, labels)` accepts (prune --filter)."""
     repos = repositories(cfg)
     used = {rec.get("Image") for rec in records} | (set() if all_ else intermediate(cfg, repos))
     out = []
     for image_id in all_ids(cfg):
         if image_id in used or (tags_of(cfg, image_id, repos) and not all_):
+            continue
+        c = config(cfg, image_id)
+        if match and not match(c.get("created"), (c.get("config") or {}).get("Labels")):
             continue
         out += remove(cfg, image_id, records, force=True)
     return out

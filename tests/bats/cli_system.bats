@@ -167,6 +167,27 @@ $vol
 Total reclaimed space: 10B"
 }
 
+@test "prune --filter label=, label!=, until=" {
+    bocker create --name keep -l keep=1 busybox true >/dev/null
+    bocker create --name go1 -l tier=x busybox true >/dev/null
+    bocker create --name go2 busybox true >/dev/null
+    run bocker container prune -f --filter label!=keep
+    assert_success
+    run bocker ps -a --format '{{.Names}}'
+    assert_output keep
+    run bocker container prune -f --filter until=1h
+    run bocker ps -a --format '{{.Names}}'
+    assert_output keep
+    run bocker container prune -f --filter label=keep=1 --filter until=2099-01-01T00:00:00Z
+    run bocker ps -aq
+    assert_output ""
+    run bocker image prune -f --filter colour=red
+    [ "$status" -eq 1 ]
+    run bocker container prune -f --filter until=soon
+    [ "$status" -eq 1 ]
+    assert_output --partial "invalid time"
+}
+
 @test "system df: RECLAIMABLE; -v lists images, containers and volumes" {
     bocker run --name wr -v dfvol:/v busybox sh -c 'dd if=/dev/zero of=/blob bs=1k count=200 2>/dev/null; echo x > /v/x'
     run bocker system df

@@ -138,3 +138,15 @@ def test_for_template():
     from bocker import fmt
     assert fmt.for_template([{"Labels": {"b": "2", "a": "1"}, "Size": 1980000, "X": 1}]) == \
         [{"Labels": "a=1,b=2", "Size": "1.98MB", "X": 1}]
+
+
+def test_prune_match():
+    from bocker.cli.verbs import prune_match
+    assert prune_match([]) is None
+    m = prune_match(["label=a=1", "label!=keep", "until=2026-06-01T00:00:00Z"])
+    assert m("2026-01-01T00:00:00Z", {"a": "1"})
+    assert not m("2026-07-01T00:00:00Z", {"a": "1"})
+    assert not m("2026-01-01T00:00:00Z", {"a": "1", "keep": ""})
+    assert not m("2026-01-01T00:00:00Z", {"a": "2"})
+    with pytest.raises(BockerError):
+        prune_match(["dangling=true"])

@@ -2,7 +2,7 @@
 import sys
 
 from .. import BockerError
-from .verbs import FORCE, FORMAT, arg, confirm, each, pruned, reclaimed, verb
+from .verbs import FORCE, FORMAT, PRUNE_FILTER, arg, confirm, each, prune_match, pruned, reclaimed, verb
 
 
 RUN_ARGS = (
@@ -467,20 +467,22 @@ def cmd_rm(cfg, a):
                 missing_ok=a.force)
 
 
-@verb("container prune", FORCE)
+@verb("container prune", PRUNE_FILTER, FORCE)
 def cmd_container_prune(cfg, a):
     """Remove all stopped containers (asks first, unless -f)."""
+    match = prune_match(a.filter)
     if not confirm("This will remove all stopped containers.", a.force):
         return 0
-    code, size = prune_containers(cfg)
+    code, size = prune_containers(cfg, match)
     reclaimed(size)
     return code
 
 
-def prune_containers(cfg):
-    """Remove the stopped containers: (exit code, bytes they had written)."""
+def prune_containers(cfg, match=None):
+    """Remove the stopped containers (that `match` accepts): (exit code, bytes they had written)."""
     from .. import containers
-    stopped = [r["ID"] for r in containers.ps_rows(cfg, all_=True) if r["State"] not in ("running", "paused")]
+    stopped = [r["ID"] for r in containers.ps_rows(cfg, all_=True) if r["State"] not in ("running", "paused")
+               and (match is None or match(r["CreatedAt"], r["Labels"]))]
     sizes = {cid: containers.writable_size(cfg, cid) for cid in stopped}
     done, failed = [], False
     for cid in stopped:

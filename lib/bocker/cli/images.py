@@ -3,7 +3,8 @@ import."""
 import sys
 
 from .. import BockerError, NotFound
-from .verbs import DEFAULT_IMAGE, FORCE, FORMAT, QUIET, arg, confirm, default_image_warning, pruned, reclaimed, verb
+from .verbs import (DEFAULT_IMAGE, FORCE, FORMAT, PRUNE_FILTER, QUIET, arg, confirm, default_image_warning,
+                    prune_match, pruned, reclaimed, verb)
 
 
 @verb("init", arg("directory", help="a root filesystem directory"), arg("name", help="NAME[:TAG]"))
@@ -72,23 +73,25 @@ def cmd_rmi(cfg, a):
     return 1 if failed else 0
 
 
-@verb("image prune", arg("-a", "--all", action="store_true", help="all images not used by a container"), FORCE)
+@verb("image prune", arg("-a", "--all", action="store_true", help="all images not used by a container"),
+      PRUNE_FILTER, FORCE)
 def cmd_image_prune(cfg, a):
     """Remove dangling images (untagged and unused); -a: every unused image (asks first, unless -f)."""
     from .. import containers
+    match = prune_match(a.filter)
     records = containers.all_records(cfg)
     what = ("all images without at least one container associated to them" if a.all
             else "all dangling images")
     if not confirm(f"This will remove {what}.{default_image_warning(cfg, a.all, records)}", a.force):
         return 0
-    reclaimed(prune_images(cfg, a.all))
+    reclaimed(prune_images(cfg, a.all, match))
 
 
-def prune_images(cfg, all_):
+def prune_images(cfg, all_, match=None):
     """Remove the unused images (dangling ones, or all with all_): the bytes they held."""
     from .. import containers, images, layerstore
     sizes = {i: images.size(cfg, i) for i in images.all_ids(cfg)}
-    lines = images.prune(cfg, containers.all_records(cfg), all_=all_)
+    lines = images.prune(cfg, containers.all_records(cfg), all_=all_, match=match)
     pruned("Deleted Images", [line[0].lower() + line[1:] for line in lines] +
            [f"deleted layer: {chain}" for chain in layerstore.prune(cfg)])
     if f"Untagged: {DEFAULT_IMAGE}" in lines:

@@ -3,7 +3,7 @@ import os
 import sys
 
 from .. import BockerError
-from .verbs import FORCE, FORMAT, arg, confirm, default_image_warning, pruned, reclaimed, verb
+from .verbs import FORCE, FORMAT, PRUNE_FILTER, arg, confirm, default_image_warning, prune_match, pruned, reclaimed, verb
 
 
 @verb("setup", arg("--no-image", action="store_true", help="do not build the default busybox image"),
@@ -91,15 +91,18 @@ def cmd_inspect(cfg, a):
 
 
 @verb("system prune", arg("-a", "--all", action="store_true", help="all unused images, not only dangling ones"),
-      arg("--volumes", action="store_true", help="prune anonymous volumes too"), FORCE)
+      arg("--volumes", action="store_true", help="prune anonymous volumes too"), PRUNE_FILTER, FORCE)
 def cmd_system_prune(cfg, a):
     """Remove stopped containers, unused user networks, dangling images (-a: all unused images;
-    --volumes: unused anonymous volumes); asks first, unless -f."""
+    --volumes: unused anonymous volumes); asks first, unless -f.
+
+    --filter applies to containers and images; with one, networks and volumes are left alone."""
     from .. import containers
     from ..network import user
     from .containers import prune_containers
     from .images import prune_images
     from .volumes import prune_volumes
+    match = prune_match(a.filter)
     items = ["all stopped containers", "all networks not used by at least one container"]
     items += ["all anonymous volumes not used by at least one container"] * a.volumes
     items += ["all images without at least one container associated to them" if a.all else "all dangling images"]
@@ -107,11 +110,12 @@ def cmd_system_prune(cfg, a):
     warning += default_image_warning(cfg, a.all, containers.all_records(cfg)) + "\n"
     if not confirm(warning, a.force):
         return 0
-    code, size = prune_containers(cfg)
-    pruned("Deleted Networks", user.prune(cfg))
-    if a.volumes:  # (docker: anonymous volumes only, also with -a)
-        size += prune_volumes(cfg, False)
-    size += prune_images(cfg, a.all)
+    code, size = prune_containers(cfg, match)
+    if match is None:  # (--filter: containers and images only; networks and volumes stay)
+        pruned("Deleted Networks", user.prune(cfg))
+        if a.volumes:  # (docker: anonymous volumes only, also with -a)
+            size += prune_volumes(cfg, False)
+    size += prune_images(cfg, a.all, match)
     reclaimed(size)
     return code
 

@@ -30,6 +30,26 @@ INSECURE = arg("--insecure", action="store_true",
 
 FORCE = arg("-f", "--force", action="store_true", help="do not ask for a confirmation")
 
+PRUNE_FILTER = arg("--filter", action="append", default=[], metavar="KEY=VALUE",
+                   help="until=TIME|DURATION (created before), label=KEY[=VALUE], label!=KEY[=VALUE]")
+
+
+def prune_match(items):
+    """prune --filter -> match(created, labels), or None: until= (RFC 3339, Unix time, or a
+    duration ago: 24h), label= (all must match), label!= (none may)."""
+    from .. import fmt, logs
+    filters = fmt.parse_filters(items, ("until", "label", "label!"))
+    if not filters:
+        return None
+    until = [logs.parse_time(t) for t in filters.get("until", [])]
+
+    def match(created, labels):
+        t = fmt.parse_iso(created) or 0
+        return (all(t < u for u in until) and all(fmt.label_match(labels, v) for v in filters.get("label", []))
+                and not any(fmt.label_match(labels, v) for v in filters.get("label!", [])))
+    return match
+
+
 DEFAULT_IMAGE = "busybox:latest"  # made by `bocker setup` from the host's busybox: no pull needed
 
 
