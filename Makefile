@@ -12,7 +12,7 @@ V2_APT_PACKAGES := qemu-system-x86 kmod cpio
 V2_BATS ?=
 V2_TAGS ?=
 
-.PHONY: deps deps-v2 demo test test-v2 bench lint clean docs install
+.PHONY: deps deps-v2 demo test test-v2 bench lint clean docs install completion
 
 # apt_install PACKAGES [APT-OPTIONS]: install those of PACKAGES that are missing (idempotent)
 define apt_install
@@ -62,8 +62,17 @@ lint: deps
 docs: deps
 	scripts/make-docs.sh
 
-install:
+# shell completion, generated from the parser: completion/bocker.bash and completion/_bocker (zsh)
+completion:
+	@mkdir -p completion
+	$(BOCKER) _completion bash > completion/bocker.bash
+	$(BOCKER) _completion zsh > completion/_bocker
+
+install: completion
 	ln -sf $(CURDIR)/bocker.py /usr/local/bin/bocker
+	install -D -m 644 completion/bocker.bash /etc/bash_completion.d/bocker
+	@if [ -d /usr/share/zsh/vendor-completions ]; then \
+		install -m 644 completion/_bocker /usr/share/zsh/vendor-completions/_bocker; fi
 
 clean:
-	rm -rf $(VENV) .pytest_cache tests/py/__pycache__ lib/bocker/__pycache__ lib/bocker/*/__pycache__
+	rm -rf completion $(VENV) .pytest_cache tests/py/__pycache__ lib/bocker/__pycache__ lib/bocker/*/__pycache__

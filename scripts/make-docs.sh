@@ -1,9 +1,20 @@
 #!/bin/sh
-# Regenerate README.md's "How a container is made" from a real traced run, so it cannot drift
-# from the code. Runs in a private, temporary store, bridge and subnet; removes them afterwards.
+# Regenerate README.md's command table from the argument parser, and its "How a container is
+# made" from a real traced run, so neither can drift from the code. The run is in a private,
+# temporary store, bridge and subnet, removed afterwards.
 set -eu
 here=$(cd "$(dirname "$0")/.." && pwd)
 tmp=$(mktemp -d)
+# the command table (and what is not supported): `bocker _docs` walks the parser
+"$here/bocker.py" _docs > "$tmp/commands.md"
+{
+    sed '/<!-- commands:begin/q' "$here/README.md"
+    cat "$tmp/commands.md"
+    sed -n '/<!-- commands:end -->/,$p' "$here/README.md"
+} > "$tmp/README.commands"
+cp "$tmp/README.commands" "$here/README.md"
+echo "README.md: command table regenerated ($(grep -c '^| `' "$tmp/commands.md") verbs)"
+[ "${DOCS_TABLE_ONLY:-}" = 1 ] && { rm -rf "$tmp"; exit 0; }
 export BOCKER_ROOT="$tmp/store" BOCKER_BRIDGE=bkdocs0 BOCKER_SUBNET=10.250.0.0/24 \
        BOCKER_CGROUP_PARENT=bocker-docs BOCKER_STORE_SIZE=1G
 cleanup() {

@@ -60,11 +60,21 @@ def _image_refs(cfg, refs):
     return out
 
 
+def _check_output(out_path, fmt):
+    """Before anything is made (layered() may write layers): the output's directory exists."""
+    if not out_path:
+        return
+    parent = os.path.dirname(os.path.abspath(out_path if fmt != "oci-dir" else out_path.rstrip("/")))
+    if not os.path.isdir(parent):
+        raise BockerError(f'failed to save image: invalid output path: directory "{parent}" does not exist')
+
+
 def save(cfg, refs, out_path=None, fmt="docker-archive", compression="gzip"):
     """Write images as a docker-archive tar (default), an oci-archive tar, or an OCI layout
     directory (`oci-dir`). `out_path` None: the tar goes to stdout."""
     if fmt not in ("docker-archive", "oci-archive", "oci-dir"):
         raise BockerError(f"unknown save format {fmt} (docker-archive, oci-archive, oci-dir)")
+    _check_output(out_path, fmt)
     todo = []
     for iid, tags in _image_refs(cfg, refs):
         new_id, raw, chains = layerstore.layered(cfg, iid)

@@ -163,14 +163,15 @@ class RunOptions:
                  "pids_limit", "labels", "volumes", "volumes_from", "tmpfs", "tty", "interactive", "ports",
                  "log_max_size", "command", "memory_swap", "memory_reservation", "cpu_shares", "cpuset_cpus",
                  "cpuset_mems", "security", "stop_signal", "stop_timeout",
-                 "restart", "healthcheck")
+                 "restart", "healthcheck", "expose")
 
     def __init__(self, name=None, env=(), workdir=None, user=None, rm=False, hostname=None, entrypoint=None,
                  network="bridge", memory=0, cpus=0, pids_limit=0, labels=None, volumes=(), volumes_from=(),
                  tmpfs=(), tty=False, interactive=False, ports=(), log_max_size=None, command=(),
                  memory_swap=0, memory_reservation=0, cpu_shares=0, cpuset_cpus="", cpuset_mems="",
                  security=None, aliases=(), ip=None, dns=None, stop_signal=None, stop_timeout=None,
-                 restart=None, healthcheck=None):
+                 restart=None, healthcheck=None, expose=()):
+        self.expose = list(expose)  # --expose: "80/tcp" keys of Config.ExposedPorts
         self.aliases, self.ip = list(aliases), ip  # --network-alias, --ip: the network's endpoint
         self.dns = dict(dns or {})  # HostConfig's Dns, DnsSearch, ExtraHosts (--dns, --dns-search, --add-host)
         self.name, self.env, self.workdir, self.user, self.rm = name, list(env), workdir, user, rm
@@ -222,6 +223,7 @@ def make_record(cfg, cid, name, image_id, ref, opts):
                    "WorkingDir": opts.workdir or image_cfg.get("WorkingDir") or "",
                    "Labels": dict(image_cfg.get("Labels") or {}, **opts.labels),
                    "StopSignal": opts.stop_signal or image_cfg.get("StopSignal"), "StopTimeout": opts.stop_timeout,
+                   "ExposedPorts": dict(image_cfg.get("ExposedPorts") or {}, **{p: {} for p in opts.expose}) or None,
                    **_healthcheck(opts.healthcheck, image_cfg.get("Healthcheck"))},
         "HostConfig": {"NetworkMode": opts.network,
                        "Memory": opts.memory,
@@ -500,17 +502,20 @@ def all_records(cfg):
     return out
 
 
+PS_FILTERS = ("status", "name", "id", "ancestor", "label", "exited", "before", "since", "publish",
+              "expose", "volume", "network", "health")
+
+
 def parse_filters(items):
     """--filter KEY=VALUE (repeatable) -> {key: [values]}: same key ORs, different keys AND."""
-    out = {}
-    for item in items:
-        key, eq, value = item.partition("=")
-        if not eq or key not in ("status", "name", "id", "ancestor", "label", "health"):
-            raise BockerError(f"invalid filter '{item}' (status=, name=, id=, ancestor=, label=, health=)")
-        if key == "health" and value not in ("starting", "healthy", "unhealthy", "none"):
-            raise BockerError(f"invalid filter '{item}': health is starting, healthy, unhealthy or none")
-        out.setdefault(key, []).append(value)
-    return out
+    filters = fmt.parse_filters(items, PS_FILTERS)
+    for code in filters.get("exited", []):
+        if not code.lstrip("-").isdigit():
+            raise BockerError(f"invalid filter 'exited={code}': an exit code")
+    for health in filters.get("health", []):
+        if health not in ("starting", "healthy", "unhealthy", "none"):
+            raise BockerError(f"invalid filter 'health={health}': starting, healthy, unhealthy or none")
+    return filters
 
 
 def _matches(cfg, rec, st, filters):
@@ -525,9 +530,30 @@ def _matches(cfg, rec, st, filters):
              "ancestor": lambda v: rec["Config"]["Image"] == v or rec["Image"].startswith(v)
              or _image_id_or_none(cfg, v) == rec["Image"],
              "label": label_ok,
+             "exited": lambda v: st["Status"] == "exited" and st["ExitCode"] == int(v),
+             "before": lambda v: rec["Created"] < load(cfg, resolve(cfg, v))["Created"],
+             "since": lambda v: rec["Created"] > load(cfg, resolve(cfg, v))["Created"],
+             "publish": lambda v: _port_match(v, published(rec)),
+             "expose": lambda v: _port_match(v, [{"ContainerPort": int(k.partition("/")[0]),
+                                                  "Proto": k.partition("/")[2] or "tcp"}
+                                                 for k in rec["Config"].get("ExposedPorts") or {}]),
+             "volume": lambda v: any(v in (m.get("Name"), m.get("Source"), m.get("Destination"))
+                                     for m in rec.get("Mounts") or []),
+             "network": lambda v: v in (rec["NetworkSettings"].get("Networks") or {})
+             or rec["HostConfig"].get("NetworkMode") == v,
              "health": lambda v: ((st.get("Health") or {}).get("Status") or "none") == v}
     # docker: values of one key are alternatives, except labels, which must all match
     return all((all if k == "label" else any)(tests[k](v) for v in values) for k, values in filters.items())
+
+
+def _port_match(spec, bindings):
+    """ps --filter publish=PORT[-END][/PROTO]: a published container port in the range."""
+    port, _, proto = spec.partition("/")
+    first, _, last = port.partition("-")
+    if not first.isdigit() or (last and not last.isdigit()):
+        raise BockerError(f"invalid filter 'publish={spec}'")
+    return any(first and int(first) <= b["ContainerPort"] <= int(last or first) and b["Proto"] == (proto or "tcp")
+               for b in bindings)
 
 
 def _image_id_or_none(cfg, ref):
@@ -535,6 +561,14 @@ def _image_id_or_none(cfg, ref):
         return images.resolve(cfg, ref)
     except BockerError:
         return None
+
+
+def _ps_extra(rec):
+    """docker ps's Mounts, Networks and LocalVolumes fields (strings and a count, as Docker's)."""
+    mounts = rec.get("Mounts") or []
+    return {"Mounts": ",".join(m.get("Name") or m.get("Source") or m["Destination"] for m in mounts),
+            "Networks": ",".join(sorted(rec["NetworkSettings"].get("Networks") or {})),
+            "LocalVolumes": str(sum(1 for m in mounts if m.get("Type") == "volume"))}
 
 
 def ps_rows(cfg, all_=False, filters=None):
@@ -553,9 +587,23 @@ def ps_rows(cfg, all_=False, filters=None):
                      "CreatedAt": rec["Created"], "RunningFor": fmt.ago(rec["Created"]),
                      "State": st["Status"], "Status": status_text(st),
                      "Ports": ports.ports_text(published(rec))
-                     if st["Status"] in ("running", "paused") else "", "Names": rec["Name"][1:], "Labels": rec["Config"].get("Labels") or {}})
+                     if st["Status"] in ("running", "paused") else "", "Names": rec["Name"][1:], "Labels": rec["Config"].get("Labels") or {}, **_ps_extra(rec)})
     rows.sort(key=lambda r: r["CreatedAt"], reverse=True)
     return rows
+
+
+def writable_size(cfg, cid):
+    """What the container wrote (ps -s's SIZE): the bytes of the extents its rootfs snapshot
+    gained since it was made (`btrfs subvolume find-new` from its creation generation)."""
+    import re
+    rootfs = cdir(cfg, cid, "rootfs")
+    shell.run(["btrfs", "filesystem", "sync", rootfs], check=False)
+    show = shell.run(["btrfs", "subvolume", "show", rootfs], capture=True)
+    gen = re.search(r"Gen at creation:\s*(\d+)", show or "")
+    if not gen:
+        return 0
+    new = shell.run(["btrfs", "subvolume", "find-new", rootfs, str(int(gen[1]) + 1)], capture=True)
+    return sum(int(n) for n in re.findall(r" len (\d+) ", new or ""))
 
 
 def commit(cfg, ref, tag=None, message="", author="", changes=()):

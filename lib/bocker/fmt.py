@@ -76,6 +76,41 @@ def parse_size(text, what="size", minimum=1):
     return size
 
 
+def parse_filters(items, keys):
+    """--filter KEY=VALUE (repeatable) -> {key: [values]}: same key ORs, different keys AND."""
+    out = {}
+    for item in items:
+        key, eq, value = item.partition("=")
+        if not eq or key not in keys:
+            raise BockerError(f"invalid filter '{item}' ({', '.join(k + '=' for k in keys)})")
+        out.setdefault(key, []).append(value)
+    return out
+
+
+def label_match(labels, spec):
+    """A label= filter's value: KEY (present) or KEY=VALUE (equal)."""
+    key, eq, value = spec.partition("=")
+    return key in (labels or {}) and (not eq or labels[key] == value)
+
+
+def check_bool_filter(filters, key):
+    for value in filters.get(key, []):
+        if value.lower() not in ("true", "false", "1", "0"):
+            raise BockerError(f"invalid filter '{key}={value}': true or false")
+
+
+def labels_text(labels):
+    """Docker's {{.Labels}} in listings: k=v,k2=v2."""
+    return ",".join(f"{k}={v}" for k, v in sorted((labels or {}).items()))
+
+
+def for_template(rows, sizes=("Size",)):
+    """Listing rows as Docker's templates see them: labels as k=v,..., sizes human."""
+    return [dict(r, **{k: human_size(r[k]) for k in sizes if isinstance(r.get(k), (int, float))},
+                 **({"Labels": labels_text(r["Labels"])} if isinstance(r.get("Labels"), dict) else {}))
+            for r in rows]
+
+
 def table(headers, rows, out=None):
     """Columns padded to the widest cell and separated by three spaces, as docker prints them."""
     out = out or sys.stdout

@@ -188,7 +188,10 @@ def _pipe(text):
         m = _TOKEN.match(text, pos)
         if not m:
             _fail(f"cannot parse {text[pos:].strip()!r}")
-        tokens.append((m.lastgroup, m[m.lastgroup]))
+        kind, word = m.lastgroup, m[m.lastgroup]
+        if kind == "field" and m.start(kind) == pos and tokens[-1:] == [("op", ")")] and word[0] == ".":
+            kind = "chain"  # `(index .Mounts 0).Name`: fields of the group's value
+        tokens.append((kind, word))
         pos = m.end()
     names = []
     if ("op", ":=") in tokens or ("op", "=") in tokens:
@@ -209,7 +212,11 @@ def _commands(tokens, i):
             current = []
         elif (kind, text) == ("op", "("):
             sub, i = _commands(tokens, i + 1)
-            current.append(("pipe", ([], sub)))
+            if i + 1 < len(tokens) and tokens[i + 1][0] == "chain":
+                i += 1
+                current.append(("chain", (([], sub), tokens[i][1])))
+            else:
+                current.append(("pipe", ([], sub)))
         elif kind != "op":
             current.append((kind, text))
         i += 1
@@ -284,7 +291,7 @@ def _eval_command(command, dot, scope, piped):
         except (TypeError, ValueError, AttributeError) as e:  # wrong arguments: one line
             _fail(f"{text}: {e}")
     if args or piped:
-        _fail(f"{text} is not a function: it takes no arguments")
+        _fail(f"{text if isinstance(text, str) else '(...)'} is not a function: it takes no arguments")
     return _operand(command[0], dot, scope)
 
 
@@ -296,6 +303,9 @@ def _operand(arg, dot, scope):
         return float(text) if "." in text else int(text)
     if kind == "pipe":
         return _eval_pipe(text, dot, scope)
+    if kind == "chain":
+        pipe, path = text
+        return _fields(_eval_pipe(pipe, dot, scope), path)
     if kind == "ident":
         return {"true": True, "false": False, "nil": None}[text]
     base, _, path = text.partition(".")
@@ -305,6 +315,10 @@ def _operand(arg, dot, scope):
         value = scope[base]
     else:
         value = dot
+    return _fields(value, path)
+
+
+def _fields(value, path):
     for name in filter(None, path.split(".")):
         value = value.get(name, MISSING) if isinstance(value, dict) else MISSING
     return value

@@ -12,11 +12,17 @@ from . import BockerError, NotFound, fmt, shell, store
 DEFAULT_ENV = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]
 
 
-def normalize(ref):
-    """'busybox' -> 'busybox:latest'; docker.io prefixes dropped as docker shows them."""
+def familiar(ref):
+    """docker.io prefixes dropped as docker shows names: 'docker.io/library/busybox' -> 'busybox'."""
     for prefix in ("docker.io/library/", "docker.io/", "index.docker.io/library/"):
         if ref.startswith(prefix):
             ref = ref[len(prefix):]
+    return ref
+
+
+def normalize(ref):
+    """'busybox' -> 'busybox:latest'; docker.io prefixes dropped as docker shows them."""
+    ref = familiar(ref)
     if "@" in ref:
         return ref
     name, _, tag = ref.rpartition(":")
@@ -51,12 +57,30 @@ def resolve(cfg, ref):
     name = normalize(ref)
     if name in repos:
         return repos[name]
+    if "@" in name:  # NAME@sha256:...: the image pulled by that digest
+        for image_id in all_ids(cfg):
+            if name in (meta(cfg, image_id).get("repo_digests") or []):
+                return image_id
     hexpart = ref[7:] if ref.startswith("sha256:") else ref
     if hexpart and all(c in "0123456789abcdef" for c in hexpart):
         image_id = store.by_prefix(all_ids(cfg), hexpart, "image")
         if image_id:
             return image_id
     raise NotFound(f"No such image: {name}")
+
+
+def check_platform(wanted, image_config, ref):
+    """--platform of an image (in the store, or a single-platform manifest's config): accepted
+    if it is what the image is, else refused as Docker does."""
+    from .registry import RegistryError, parse_platform
+    try:
+        want = parse_platform(wanted)
+    except RegistryError as e:
+        raise BockerError(str(e))
+    have = f"{image_config.get('os') or 'linux'}/{image_config.get('architecture') or 'amd64'}"
+    if f"{want['os']}/{want['architecture']}" != have:
+        raise BockerError(f"image with reference {ref} was found but does not match the specified "
+                          f"platform: wanted {wanted}, actual: {have}")
 
 
 def config(cfg, image_id):
@@ -173,12 +197,19 @@ def init(cfg, directory, tag):
     store.create_subvolume(work)
     try:
         shell.run(["cp", "-a", "--reflink=auto", os.path.join(directory, "."), work])
-        image_config = new_config(created_by=f"bocker init {os.path.abspath(directory)}")
+        image_config = new_config()
+        image_config["history"] = _init_history(image_config["created"], os.path.abspath(directory))
         return register(cfg, work, image_config, tag=tag, move=True,
                         size=None if shell.dry_run else dir_size(work))
     except BaseException:
         store.delete_subvolume(work)
         raise
+
+
+def _init_history(created, directory):
+    """An image from a directory, told as Docker tells a base image: its files, then its CMD."""
+    return [{"created": created, "created_by": f"/bin/sh -c #(nop) ADD dir:{directory} in / "},
+            {"created": created, "created_by": '/bin/sh -c #(nop)  CMD ["sh"]', "empty_layer": True}]
 
 
 def size(cfg, image_id):
@@ -204,7 +235,8 @@ def intermediate(cfg, repos=None):
 
 def listing(cfg, all_=False):
     """One dict per (image, tag), newest first, with docker's `images` fields (intermediate
-    images too with all_)."""
+    images too with all_). A repository known only by a digest (pulled NAME@sha256:...) is a
+    row of its own, `NAME <none>`, as Docker lists it."""
     repos = repositories(cfg)
     rows = []
     hidden = set() if all_ else intermediate(cfg, repos)
@@ -213,15 +245,48 @@ def listing(cfg, all_=False):
             continue
         c = config(cfg, image_id)
         digests = {d.split("@")[0]: d.split("@")[1] for d in meta(cfg, image_id).get("repo_digests") or []}
-        tags = tags_of(cfg, image_id, repos) or ["<none>:<none>"]
-        for t in tags:
+        tags = tags_of(cfg, image_id, repos)
+        tagged = {t.rpartition(":")[0] for t in tags}
+        tags += [f"{repo}:<none>" for repo in sorted(digests) if repo not in tagged]
+        for t in tags or ["<none>:<none>"]:
             repo, _, tag = t.rpartition(":")
             rows.append({"Repository": repo, "Tag": tag, "ID": image_id[:12], "Id": image_id,
                          "Digest": digests.get(repo, "<none>"),
                          "Created": c.get("created", ""), "CreatedSince": fmt.ago(c.get("created")),
-                         "Size": size(cfg, image_id)})
+                         "Size": size(cfg, image_id), "Labels": (c.get("config") or {}).get("Labels") or {}})
     rows.sort(key=lambda r: r["Created"], reverse=True)
     return rows
+
+
+IMAGE_FILTERS = ("dangling", "reference", "label", "before", "since")
+
+
+def reference_match(pattern, repo, tag):
+    """Docker's reference filter (and `images REPO[:TAG]`): a glob on NAME:TAG, or on NAME alone;
+    `*` does not cross a `/` (Go's path.Match)."""
+    import fnmatch
+
+    def match(text):
+        p, t = pattern.split("/"), text.split("/")
+        return len(p) == len(t) and all(fnmatch.fnmatchcase(a, b) for a, b in zip(t, p))
+    return match(f"{repo}:{tag}") or match(repo)
+
+
+def row_matches(row, filters, created_of):
+    """images --filter ({key: [values]}): values of a key OR, keys AND (labels: all must match).
+    created_of(ref): the creation time of another image (before=, since=)."""
+    dangling = row["Repository"] == "<none>" and row["Tag"] == "<none>"
+    tests = {"dangling": lambda v: dangling == (v.lower() in ("true", "1")),
+             "reference": lambda v: reference_match(v, row["Repository"], row["Tag"]),
+             "label": lambda v: fmt.label_match(row.get("Labels"), v),
+             "before": lambda v: row["Created"] < created_of(v),
+             "since": lambda v: row["Created"] > created_of(v)}
+    return all((all if k == "label" else any)(tests[k](v) for v in values) for k, values in filters.items())
+
+
+def filtered(cfg, rows, filters):
+    fmt.check_bool_filter(filters, "dangling")
+    return [r for r in rows if row_matches(r, filters, lambda ref: config(cfg, resolve(cfg, ref)).get("created", ""))]
 
 
 def remove(cfg, ref, records, force=False):
@@ -263,13 +328,17 @@ def inspect(cfg, image_id):
             "Size": size(cfg, image_id)}
 
 
-def prune(cfg, records, all_=False):
-    """Remove images no container (of `records`) uses: untagged ones (dangling), or all with all_."""
+def prune(cfg, records, all_=False, match=None):
+    """Remove images no container (of `records`) uses: untagged ones (dangling), or all with all_;
+    only those `match(created, labels)` accepts (prune --filter)."""
     repos = repositories(cfg)
     used = {rec.get("Image") for rec in records} | (set() if all_ else intermediate(cfg, repos))
     out = []
     for image_id in all_ids(cfg):
         if image_id in used or (tags_of(cfg, image_id, repos) and not all_):
+            continue
+        c = config(cfg, image_id)
+        if match and not match(c.get("created"), (c.get("config") or {}).get("Labels")):
             continue
         out += remove(cfg, image_id, records, force=True)
     return out

@@ -266,7 +266,9 @@ def history(cfg, ref):
                      "Comment": h.get("comment", ""), "Id": "<missing>"})
     if rows:
         rows[-1]["Id"] = "sha256:" + image_id
-        if local and not rows[-1]["Size"]:
-            rows[-1]["Size"] = images.size(cfg, image_id) - sum(r["Size"] for r in rows[:-1])
+        # what no layer accounts for (a local image's own files): the newest entry that made a layer
+        newest = next((r for r, h in zip(reversed(rows), reversed(hist)) if not h.get("empty_layer")), rows[-1])
+        if local and not newest["Size"]:
+            newest["Size"] = images.size(cfg, image_id) - sum(r["Size"] for r in rows if r is not newest)
     rows.reverse()
     return rows

@@ -443,6 +443,15 @@ class Client:
         r = self.request("GET", f"/v2/{repo}/manifests/{reference}", scope=f"repository:{repo}:pull",
                          headers={"Accept": accept})
         body = r.content
+        try:
+            doc = json.loads(body)
+        except ValueError:
+            raise RegistryError(f"manifest of {repo}:{reference} is not JSON")
+        media = doc.get("mediaType") or r.headers.get("Content-Type", "").split(";")[0].strip()
+        # (before the digest: a signed schema 1 manifest's digest is not its body's hash)
+        if (isinstance(doc, dict) and doc.get("schemaVersion") == 1) or media in SCHEMA1:
+            raise RegistryError(f"{repo}:{reference} has a Docker schema 1 manifest, which bocker does not "
+                                f"support (deprecated; re-push the image with a current client)")
         digest = "sha256:" + hashlib.sha256(body).hexdigest()
         if reference.startswith("sha256:") and digest != reference:
             raise RegistryError(f"manifest digest mismatch for {repo}@{reference}: got {digest}")
@@ -450,14 +459,6 @@ class Client:
         if header.startswith("sha256:") and header != digest:
             raise RegistryError(f"manifest digest mismatch for {repo}:{reference}: registry says {header}, "
                                 f"content is {digest}")
-        try:
-            doc = json.loads(body)
-        except ValueError:
-            raise RegistryError(f"manifest of {repo}:{reference} is not JSON")
-        media = doc.get("mediaType") or r.headers.get("Content-Type", "").split(";")[0].strip()
-        if doc.get("schemaVersion") == 1 or media in SCHEMA1:
-            raise RegistryError(f"{repo}:{reference} has a Docker schema 1 manifest, which bocker does not "
-                                f"support (deprecated; re-push the image with a current client)")
         if media not in MANIFESTS + INDEXES:
             if "manifests" in doc:
                 media = OCI_INDEX

@@ -73,6 +73,7 @@ def pull(cfg, ref_text, platform=None, insecure=False, quiet=False, progress=Non
         p.line(f"{ref.tag}: Pulling from {ref.name}")
     body, media, digest = client.get_manifest(repo, ref.reference)
     repo_digest = f"{ref.name}@{digest}"
+    single = platform and media not in INDEXES  # --platform of a one-platform image: its config's
     if media in INDEXES:
         desc = choose_platform(json.loads(body), platform)
         body, media, mdigest = client.get_manifest(repo, desc["digest"])
@@ -83,6 +84,8 @@ def pull(cfg, ref_text, platform=None, insecure=False, quiet=False, progress=Non
     image_id = digest_hex(config_desc["digest"])
     tag = f"{ref.name}:{ref.tag}" if ref.tag else None
     if os.path.exists(images.rootfs(cfg, image_id) + ".json"):
+        if single:
+            images.check_platform(platform, images.config(cfg, image_id), str(ref))
         if tag:
             images.add_tag(cfg, image_id, tag)
         images.add_repo_digest(cfg, image_id, repo_digest)
@@ -91,6 +94,8 @@ def pull(cfg, ref_text, platform=None, insecure=False, quiet=False, progress=Non
         return image_id
     config_bytes = client.get_blob(repo, config_desc["digest"])
     config = json.loads(config_bytes)
+    if single:  # one manifest, no index to choose from: its config says its platform
+        images.check_platform(platform, config, str(ref))
     diff_ids = (config.get("rootfs") or {}).get("diff_ids") or []
     descs = manifest.get("layers") or []
     if len(descs) != len(diff_ids):

@@ -44,6 +44,14 @@ def info(cfg, name):
             "Anonymous": meta.get("Anonymous", False)}
 
 
+def matches(row, filters, used):
+    """volume ls --filter: name= (a part of the name), label=KEY[=VALUE] (all), dangling=true|false."""
+    fmt.check_bool_filter(filters, "dangling")
+    tests = {"name": lambda v: v in row["Name"], "label": lambda v: fmt.label_match(row.get("Labels"), v),
+             "dangling": lambda v: used != (v.lower() in ("true", "1"))}
+    return all((all if k == "label" else any)(tests[k](v) for v in values) for k, values in filters.items())
+
+
 def names(cfg):
     return sorted(n[:-5] for n in os.listdir(cfg.path("volumes")) if n.endswith(".json"))
 
@@ -76,11 +84,13 @@ def prune(cfg, records, all_=False):
 
 
 def _mode(options):
+    """-v's third field, comma-separated as Docker's (`rw,Z`): z/Z (SELinux labels) mean nothing
+    without SELinux; the propagation modes are the default (private) or refused."""
     rw = True
-    for o in options:
+    for o in ",".join(options).split(","):
         if o == "ro":
             rw = False
-        elif o not in ("rw", "z", "Z", "rprivate", "private", ""):
+        elif o not in ("rw", "z", "Z", "rprivate", "private", "consistent", "cached", "delegated", ""):
             raise BockerError(f"invalid mode: {o}")
     return rw
 
@@ -108,8 +118,8 @@ def parse_spec(cfg, spec):
     if src is None:
         return {"Type": "volume", "Name": None, "Source": "", "Destination": dst, "RW": rw, "Anonymous": True}
     if src.startswith("/"):
-        if not os.path.exists(src):
-            raise BockerError(f"invalid mount config for type \"bind\": bind source path does not exist: {src}")
+        if not os.path.exists(src):  # Docker's -v makes a missing host directory (--mount refuses)
+            shell.do(f"mkdir -p {shell.quote(src)}", os.makedirs, src, exist_ok=True)
         return {"Type": "bind", "Source": os.path.realpath(src), "Destination": dst, "RW": rw}
     if src.startswith(".") or "/" in src:
         raise BockerError(f"invalid volume specification: '{spec}': a host path must be absolute")

@@ -393,9 +393,9 @@ COUNTER='trap "exit 0" TERM; i=0; while :; do i=$((i+1)); echo $i; sleep 0.1; do
     bocker run --name sp2 busybox true
     run bocker system df
     assert_success
-    assert_line --index 0 --regexp '^TYPE +TOTAL +ACTIVE +SIZE$'
+    assert_line --index 0 --regexp '^TYPE +TOTAL +ACTIVE +SIZE +RECLAIMABLE$'
     assert_line --regexp '^Images +1 +1 +'
-    assert_line --regexp '^Containers +2 +1 *$'
+    assert_line --regexp '^Containers +2 +1 '
     run bocker system prune -f
     assert_success
     run bocker ps -a --format '.Names'

@@ -235,14 +235,14 @@ teardown() {
     bocker run -d --name named-user -v named-used:/data busybox sleep 30 >/dev/null
     run bocker volume prune -f
     assert_success
-    assert_output "$unused_anon"
+    assert_line "$unused_anon"
     run bocker volume ls -q
     assert_line named-unused
     assert_line named-used
     assert_line "$used_anon"
     refute_line "$unused_anon"
     run bocker volume prune -a -f
-    assert_output named-unused
+    assert_line named-unused
     run bocker volume ls -q
     refute_line named-unused
     assert_line named-used

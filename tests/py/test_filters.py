@@ -36,7 +36,7 @@ def test_empty_value_is_kept():
 
 
 @pytest.mark.parametrize("item", ["status", "nosuch=1", "=exited", "", "Status=exited",
-                                  "before=abc", "label"])
+                                  "volumes=abc", "label"])
 def test_invalid_filter(item):
     with pytest.raises(BockerError, match="invalid filter"):
         containers.parse_filters([item])
@@ -161,3 +161,18 @@ def test_record_keeps_port_bindings_in_docker_shape():
     rec = {"HostConfig": {"PortBindings": {"80/tcp": [{"HostIp": "", "HostPort": "8080"}]}}}
     assert containers.published(rec) == [ports.parse_port("8080:80")]
     assert containers.published({"HostConfig": {}}) == []
+
+
+def test_new_ps_keys_and_exit_codes():
+    assert containers.parse_filters(["exited=0", "before=a", "since=b", "publish=80/tcp", "volume=/d",
+                                     "network=n"]) == {
+        "exited": ["0"], "before": ["a"], "since": ["b"], "publish": ["80/tcp"], "volume": ["/d"], "network": ["n"]}
+    with pytest.raises(BockerError):
+        containers.parse_filters(["exited=zero"])
+
+
+@pytest.mark.parametrize("spec,hit", [("80", True), ("80/tcp", True), ("80/udp", False), ("79-81", True),
+                                      ("81-90", False), ("53/udp", True)])
+def test_publish_filter(spec, hit):
+    bindings = [{"ContainerPort": 80, "Proto": "tcp"}, {"ContainerPort": 53, "Proto": "udp"}]
+    assert containers._port_match(spec, bindings) is hit

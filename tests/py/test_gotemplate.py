@@ -67,3 +67,12 @@ def test_bad_templates_are_one_line_errors(template):
     with pytest.raises(BockerError) as e:
         render(template, VALUE)
     assert str(e.value).startswith("--format: template: ") and "\n" not in str(e.value)
+
+
+def test_fields_of_a_parenthesized_pipeline():
+    value = {"Mounts": [{"Name": "v1", "Opts": {"ro": True}}]}
+    assert render("{{(index .Mounts 0).Name}}", value) == "v1"
+    assert render("{{(index .Mounts 0).Opts.ro}}", value) == "true"
+    assert render("{{(index .Mounts 0).Nope}}", value) == "<no value>"
+    with pytest.raises(BockerError, match=r"\(\.\.\.\) is not a function"):
+        render("{{(index .Mounts 0) .Name}}", value)

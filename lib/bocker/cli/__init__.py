@@ -28,6 +28,7 @@ INDEX = {
     "volume create": "volumes", "volume ls": "volumes", "volume inspect": "volumes",
     "volume rm": "volumes", "volume prune": "volumes",
     "system prune": "system", "system df": "system", "info": "system", "system info": "system",
+    "version": "system", "_completion": "system", "_docs": "system",
     "pull": "registry", "push": "registry", "login": "registry", "logout": "registry",
     "save": "images", "load": "images", "export": "containers", "import": "images",
     "history": "images", "search": "registry",
@@ -51,7 +52,7 @@ ALIASES = {
     **{f"image {leaf}": (verb, {}) for leaf, verb in (
         ("ls", "images"), ("list", "images"), ("rm", "rmi"), ("remove", "rmi"), ("tag", "tag"),
         ("pull", "pull"), ("push", "push"), ("history", "history"), ("save", "save"),
-        ("load", "load"), ("import", "import"))},
+        ("load", "load"), ("import", "import"), ("build", "build"))},
     "image inspect": ("inspect", {"type": "image"}),
 }
 INDEX.update({alias: INDEX[verb] for alias, (verb, _) in ALIASES.items()})
@@ -80,6 +81,9 @@ def __getattr__(name):
 # pass through everywhere); every other verb exits 1 when it refuses.
 # (build too: issue 13 asks 125 for a Dockerfile it cannot parse; a failing RUN exits 1)
 OWN_125 = {"run", "create", "build"}
+
+
+NO_ROOT = {"version", "_completion", "_docs"}  # verbs that need no privilege (as `docker version` needs no daemon)
 
 
 def exit_code(verb, code):
@@ -142,6 +146,23 @@ def _wanted_verb(argv):
     return argv[i] if argv[i] in INDEX else None
 
 
+def _environment():
+    """--help's Environment section: each variable with the value in force (--root overrides
+    BOCKER_ROOT)."""
+    from .. import config
+    cfg = config.Config()
+    env = os.environ
+    values = [("BOCKER_ROOT", cfg.root), ("BOCKER_BRIDGE", cfg.bridge), ("BOCKER_SUBNET", cfg.subnet),
+              ("BOCKER_NETWORK_POOL", cfg.network_pool), ("BOCKER_NETWORK_PREFIX", cfg.network_prefix),
+              ("BOCKER_CGROUP_ROOT", cfg.cgroup_root), ("BOCKER_CGROUP_PARENT", cfg.cgroup_parent),
+              ("BOCKER_STORE_SIZE", cfg.store_size),
+              ("BOCKER_USERNS_REMAP", env.get("BOCKER_USERNS_REMAP", "")),
+              ("BOCKER_INSECURE_REGISTRIES", env.get("BOCKER_INSECURE_REGISTRIES", "")),
+              ("BOCKER_TIMINGS", env.get("BOCKER_TIMINGS", "") + "  (1: per-step timings)"),
+              ("BOCKER_DEBUG", env.get("BOCKER_DEBUG", "") + "  (1: tracebacks of internal errors)")]
+    return "Environment (the values in force):\n" + "\n".join(f"  {k}={v}" for k, v in values)
+
+
 def _parser(only=None):
     """The argument parser: of one verb (`only`), or of every verb but the hidden ones."""
     import argparse
@@ -161,8 +182,7 @@ def _parser(only=None):
     # flags (`--nam` is an error, `--pid host` is not `--pids-limit`)
     top = Parser(prog="bocker", allow_abbrev=False, description="Docker-style containers from btrfs, namespaces, "
                  "cgroups and a bridge.", formatter_class=argparse.RawDescriptionHelpFormatter,
-                 epilog="Environment: BOCKER_ROOT (/var/bocker), BOCKER_BRIDGE (bocker0), "
-                        "BOCKER_SUBNET (10.201.0.0/16), BOCKER_TIMINGS=1 (per-step timings).")
+                 epilog=_environment() if not only else None)
     top.add_argument("--root", help="store directory (default $BOCKER_ROOT or /var/bocker)")
     _add(top, ["--trace"], dict(action="store_true", help="print every step as a shell line"))
     _add(top, ["--dry-run"], dict(action="store_true", help="print the steps as a script, change nothing"))
@@ -200,7 +220,7 @@ def main(argv, started=None):
     from .. import config, shell
     if started is not None:
         shell.mark_start(started)
-    if argv[:1] in (["--version"], ["version"]):
+    if argv[:1] == ["--version"]:
         print(f"bocker version {__version__}")
         return 0
     verb = _wanted_verb(argv)
@@ -219,7 +239,7 @@ def main(argv, started=None):
     shell.configure(trace_on=a.trace, dry_run_on=a.dry_run, timings_on=cfg.timings)
     shell.lap("start-up")
     try:
-        if os.geteuid() != 0:
+        if os.geteuid() != 0 and name not in NO_ROOT:
             raise BockerError("bocker needs root (namespaces, mounts, cgroups): run it with sudo")
         if needs_store:
             from .. import store

@@ -2,7 +2,7 @@
 import sys
 
 from .. import BockerError
-from .verbs import FORMAT, arg, each, verb
+from .verbs import FORCE, FORMAT, PRUNE_FILTER, arg, confirm, each, prune_match, pruned, reclaimed, verb
 
 
 RUN_ARGS = (
@@ -71,22 +71,45 @@ RUN_ARGS = (
     arg("--health-start-period", metavar="DURATION",
         help="failures during this time after the start do not count (default 0s)"),
     arg("--no-healthcheck", action="store_true", help="no check, not even the image's HEALTHCHECK"),
+    arg("--env-file", action="append", default=[], metavar="FILE",
+        help="environment variables from a file (KEY=VALUE lines; KEY alone: from bocker's environment)"),
+    arg("--label-file", action="append", default=[], metavar="FILE", help="labels from a file (KEY=VALUE lines)"),
+    arg("--mount", action="append", default=[], metavar="type=bind|volume|tmpfs,src=,dst=[,readonly]",
+        help="a mount, in Docker's long form (tmpfs-size=, tmpfs-mode= for tmpfs)"),
+    arg("-a", "--attach", action="append", default=[], metavar="STDIN|STDOUT|STDERR",
+        help="attach only these streams (default: STDOUT and STDERR)"),
+    arg("--expose", action="append", default=[], metavar="PORT[/PROTO]",
+        help="expose a port or a range (recorded in Config.ExposedPorts; -p publishes)"),
+    arg("--cidfile", metavar="FILE", help="write the container id to FILE (refused if it exists)"),
+    arg("--pull", default="missing", metavar="always|missing|never",
+        help="pull the image before creating: always, missing (default), never"),
+    arg("--platform", metavar="OS/ARCH", help="the image's platform (this host: linux/amd64)"),
+    arg("-q", "--quiet", action="store_true", help="no pull output"),
     arg("image", help="image name[:tag] or id"),
     arg("command", nargs="...", help="command and arguments (default: the image's CMD)"),
 )
 
 
-def _image_or_pull(cfg, ref):
-    """The image's id; pulled first when it is not in the store (docker's behaviour)."""
+def _image_or_pull(cfg, a, quiet=False):
+    """The image's id; pulled first when it is not in the store (docker's behaviour), or always
+    (--pull always), or never (--pull never: a missing image is an error); --platform checked."""
     from .. import images, shell
+    from .runflags import check_pull_policy
+    ref, policy = a.image, check_pull_policy(a.pull)
     try:
-        return images.resolve(cfg, ref)
+        found = images.resolve(cfg, ref)
     except BockerError:
-        if shell.dry_run:
-            raise
-    from .. import transfer  # HTTP client and layers: only when a pull is needed
-    sys.stderr.write(f"Unable to find image '{images.normalize(ref)}' locally\n")
-    return transfer.pull(cfg, ref, quiet=False)
+        if shell.dry_run or policy == "never":
+            raise BockerError(f"No such image: {images.normalize(ref)}")
+        found = None
+        if not quiet:
+            sys.stderr.write(f"Unable to find image '{images.normalize(ref)}' locally\n")
+    if found is None or policy == "always":
+        from .. import transfer  # HTTP client and layers: only when a pull is needed
+        found = transfer.pull(cfg, ref, platform=a.platform, quiet=quiet)
+    if a.platform:
+        images.check_platform(a.platform, images.config(cfg, found), ref)
+    return found
 
 
 def _log_max_size(options):
@@ -100,10 +123,25 @@ def _log_max_size(options):
     return size
 
 
+def _mounts(a):
+    """-v and --tmpfs, with the --mount forms mapped onto them (one validation for both)."""
+    from .runflags import parse_mount
+    volumes, tmpfs = list(a.volume), list(a.tmpfs)
+    for spec in a.mount:
+        kind, short = parse_mount(spec)
+        (tmpfs if kind == "tmpfs" else volumes).append(short)
+    return volumes, tmpfs
+
+
 def _run_options(a):
     from .. import cgroups, containers, health, restart
     from ..network import ports
     from ..network import NAME_RE, dns
+    from . import runflags
+    volumes, tmpfs = _mounts(a)
+    streams = runflags.parse_attach(a.attach)
+    if streams and getattr(a, "detach", False):
+        raise BockerError("Conflicting options: -a and -d")
     if not NAME_RE.match(a.network):
         raise BockerError(f"network {a.network} not found: invalid network name")
     if a.publish and a.network in ("none", "host"):
@@ -114,14 +152,15 @@ def _run_options(a):
     if a.rm and restart.enabled(policy):
         raise BockerError("Conflicting options: --restart and --rm")
     return containers.RunOptions(
-        name=a.name, env=a.env, workdir=a.workdir, user=a.user, rm=a.rm, hostname=a.hostname,
+        name=a.name, env=runflags.env_items(a.env_file, a.env), workdir=a.workdir, user=a.user, rm=a.rm, hostname=a.hostname,
         entrypoint=a.entrypoint, network=a.network, aliases=a.network_alias, ip=a.ip,
         dns=dns.check_options(a.dns, a.dns_search, a.add_host),
         memory=cgroups.parse_memory(a.memory) if a.memory else 0,
         cpus=cgroups.parse_cpus(a.cpus) if a.cpus else 0,
         pids_limit=a.pids_limit if a.pids_limit and a.pids_limit > 0 else 0,
-        labels=dict(l.partition("=")[::2] for l in a.label),
-        volumes=a.volume, volumes_from=a.volumes_from, tmpfs=a.tmpfs, tty=a.tty, interactive=a.interactive,
+        labels=dict(l.partition("=")[::2] for l in runflags.label_items(a.label_file, a.label)),
+        volumes=volumes, volumes_from=a.volumes_from, tmpfs=tmpfs, tty=a.tty,
+        interactive=a.interactive or "stdin" in streams, expose=runflags.parse_expose(a.expose),
         ports=[ports.parse_port(p) for p in a.publish], log_max_size=_log_max_size(a.log_opt),
         command=a.command,
         memory_swap=_memory_swap(a.memory_swap),
@@ -196,13 +235,12 @@ def cmd_run(cfg, a):
     create (snapshot of the image) + start (network, cgroup, namespaces, init) + wait.
     The exit code is the command's own; 125 for bocker errors, 126/127 when the command
     cannot be run or is not found."""
-    from .. import containers, lifecycle, network, shell
+    from .. import containers, lifecycle, shell
+    from . import runflags
     opts = _run_options(a)
-    network.get(cfg, opts.network)  # it exists (before a record is made)
     if not a.detach:  # before anything is made
-        lifecycle.check_terminal(a.tty, a.interactive)
-    _image_or_pull(cfg, a.image)
-    rec = containers.create(cfg, a.image, opts)
+        lifecycle.check_terminal(a.tty, opts.interactive)
+    rec = _create(cfg, a, opts, quiet=a.quiet)
     if a.detach:
         try:
             lifecycle.run_detached(cfg, rec)
@@ -213,7 +251,8 @@ def cmd_run(cfg, a):
         return 0
     code = None
     try:
-        code = lifecycle.run_foreground(cfg, rec, interactive=a.interactive)
+        with _attached(runflags.parse_attach(a.attach)):
+            code = lifecycle.run_foreground(cfg, rec, interactive=opts.interactive)
     finally:
         if a.rm:
             containers.remove_record(cfg, rec, force=True, released=code is not None)
@@ -223,14 +262,39 @@ def cmd_run(cfg, a):
     return code
 
 
+def _create(cfg, a, opts, quiet=False):
+    """The container made from the flags: network checked, image found or pulled, --cidfile
+    claimed before and written after (removed again if the create fails)."""
+    from .. import containers, network
+    from . import runflags
+    network.get(cfg, opts.network)  # it exists (before a record is made)
+    cidfile = runflags.claim_cidfile(a.cidfile)
+    try:
+        _image_or_pull(cfg, a, quiet=quiet)
+        rec = containers.create(cfg, a.image, opts)
+    except BaseException:
+        runflags.drop_cidfile(cidfile)
+        raise
+    runflags.write_cidfile(cidfile, rec["Id"])
+    return rec
+
+
+def _attached(streams):
+    """-a: the output streams not named are not copied to ours (the log keeps them)."""
+    import contextlib
+    from .runflags import Unattached
+    stack = contextlib.ExitStack()
+    if streams:
+        for name in ("stdout", "stderr"):
+            if name not in streams:
+                stack.enter_context(getattr(contextlib, f"redirect_{name}")(Unattached(getattr(sys, name))))
+    return stack
+
+
 @verb("create", *[x for x in RUN_ARGS if x[0][:1] != ("-d",)])
 def cmd_create(cfg, a):
     """Create a container (snapshot and record) without starting it; prints its id."""
-    from .. import containers, network
-    opts = _run_options(a)
-    network.get(cfg, opts.network)  # it exists (before a record is made)
-    _image_or_pull(cfg, a.image)
-    print(containers.create(cfg, a.image, opts)["Id"])
+    print(_create(cfg, a, _run_options(a), quiet=a.quiet)["Id"])
 
 
 @verb("start", arg("-a", "--attach", action="store_true", help="attach output, exit with its code"),
@@ -327,13 +391,15 @@ def cmd_unpause(cfg, a):
       arg("-e", "--env", action="append", default=[], metavar="KEY=VALUE", help="set an environment variable"),
       arg("-w", "--workdir", help="working directory (default: the container's)"),
       arg("-u", "--user", help="USER[:GROUP]"),
+      arg("--env-file", action="append", default=[], metavar="FILE", help="environment variables from a file"),
       arg("container", help="a running container"), arg("command", nargs="...", help="command and arguments"))
 def cmd_exec(cfg, a):
     """Run a command in a running container (its namespaces, root, cgroup, env, privileges)."""
     from .. import lifecycle
     if not a.command:
         raise BockerError('"bocker exec" requires at least 2 arguments.')
-    return lifecycle.exec_in(cfg, a.container, a.command, a.workdir, a.user, a.env,
+    from .runflags import env_items
+    return lifecycle.exec_in(cfg, a.container, a.command, a.workdir, a.user, env_items(a.env_file, a.env),
                               interactive=a.interactive, detach=a.detach, tty=a.tty)
 
 
@@ -375,32 +441,58 @@ def cmd_restart_by_policy(cfg, a):
 
 
 FILTER = arg("-f", "--filter", action="append", default=[], metavar="KEY=VALUE",
-             help="status=, name=, id=, ancestor=, label=KEY[=VALUE], health=starting|healthy|unhealthy|none")
+             help="status=, name=, id=, ancestor=, label=KEY[=VALUE], exited=CODE, before=, since=CONTAINER, "
+                  "publish=, expose=PORT[-END][/PROTO], volume=NAME|PATH, network=NAME, "
+                  "health=starting|healthy|unhealthy|none")
 
 
 @verb("ps", arg("-a", "--all", action="store_true", help="also stopped containers"),
       arg("-q", "--quiet", action="store_true", help="only ids"),
-      arg("--no-trunc", action="store_true", help="full ids and commands"), FILTER, FORMAT)
+      arg("--no-trunc", action="store_true", help="full ids and commands"),
+      arg("-l", "--latest", action="store_true", help="the latest created container (any state)"),
+      arg("-n", "--last", type=int, default=-1, metavar="N", help="the N latest created containers (any state)"),
+      arg("-s", "--size", action="store_true", help="SIZE: what each wrote (virtual: with its image)"),
+      FILTER, FORMAT)
 def cmd_ps(cfg, a):
     """List containers: CONTAINER ID IMAGE COMMAND CREATED STATUS PORTS NAMES."""
     from .. import containers, fmt
     filters = containers.parse_filters(a.filter)
-    rows = containers.ps_rows(cfg, all_=a.all or "status" in filters, filters=filters)
+    for ref in filters.get("before", []) + filters.get("since", []):
+        containers.resolve(cfg, ref)  # (refused even when no row is left to compare)
+    last = 1 if a.latest else a.last
+    every = a.all or "status" in filters or "exited" in filters or last > 0
+    rows = containers.ps_rows(cfg, all_=every, filters=filters)
+    rows = rows[:last] if last >= 0 else rows
+    if a.size or (a.format and "Size" in a.format):
+        _add_sizes(cfg, rows)
     if a.quiet:
         for r in rows:
             print(r["ID"] if a.no_trunc else r["ID"][:12])
         return
     if a.format:  # ids as docker shows them: 12 characters unless --no-trunc
-        fmt.emit([r if a.no_trunc else dict(r, ID=r["ID"][:12]) for r in rows], a.format,
+        rows = [r if a.no_trunc else dict(r, ID=r["ID"][:12]) for r in rows]
+        fmt.emit(fmt.for_template(rows) if fmt.is_template(a.format) else rows, a.format,
                  headers={"ID": "CONTAINER ID", "RunningFor": "CREATED"})
         return
 
     def command(c):
         c = '"' + c + '"' if a.no_trunc or len(c) <= 20 else '"' + c[:19] + '…"'
         return c
-    fmt.table(["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"],
+    fmt.table(["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"] + ["SIZE"] * a.size,
               [[r["ID"] if a.no_trunc else r["ID"][:12], r["Image"], command(r["Command"]),
-                r["RunningFor"], r["Status"], r["Ports"], r["Names"]] for r in rows])
+                r["RunningFor"], r["Status"], r["Ports"], r["Names"]] + [r.get("Size")] * a.size for r in rows])
+
+
+def _add_sizes(cfg, rows):
+    """ps -s: Docker's `0B (virtual 4.26MB)`; SizeRw and SizeRootFs in bytes for json and jq."""
+    from .. import containers, fmt, images
+    for r in rows:
+        rw = containers.writable_size(cfg, r["ID"])
+        try:
+            virtual = rw + images.size(cfg, containers.load(cfg, r["ID"])["Image"])
+        except (BockerError, OSError):  # its image removed (rmi -f)
+            virtual = rw
+        r.update(SizeRw=rw, SizeRootFs=virtual, Size=f"{fmt.human_size(rw)} (virtual {fmt.human_size(virtual)})")
 
 
 @verb("logs", arg("-f", "--follow", action="store_true", help="follow until the container exits"),
@@ -428,12 +520,33 @@ def cmd_rm(cfg, a):
                 missing_ok=a.force)
 
 
-@verb("container prune", arg("-f", "--force", action="store_true", help="do not ask (bocker never asks)"))
+@verb("container prune", PRUNE_FILTER, FORCE)
 def cmd_container_prune(cfg, a):
-    """Remove all stopped containers."""
+    """Remove all stopped containers (asks first, unless -f)."""
+    match = prune_match(a.filter)
+    if not confirm("This will remove all stopped containers.", a.force):
+        return 0
+    code, size = prune_containers(cfg, match)
+    reclaimed(size)
+    return code
+
+
+def prune_containers(cfg, match=None):
+    """Remove the stopped containers (that `match` accepts): (exit code, bytes they had written)."""
     from .. import containers
-    stopped = [r["ID"] for r in containers.ps_rows(cfg, all_=True) if r["State"] not in ("running", "paused")]
-    return each(stopped, lambda cid: containers.remove(cfg, cid) and None)
+    stopped = [r["ID"] for r in containers.ps_rows(cfg, all_=True) if r["State"] not in ("running", "paused")
+               and (match is None or match(r["CreatedAt"], r["Labels"]))]
+    sizes = {cid: containers.writable_size(cfg, cid) for cid in stopped}
+    done, failed = [], False
+    for cid in stopped:
+        try:
+            containers.remove(cfg, cid)
+            done.append(cid)
+        except BockerError as e:  # (removed meanwhile, or started again)
+            print(f"bocker: {e}", file=sys.stderr)
+            failed = True
+    pruned("Deleted Containers", done)
+    return (1 if failed else 0), sum(sizes[c] for c in done)
 
 
 @verb("export", arg("-o", "--output", help="file (default: stdout)"), arg("container", help="container"))

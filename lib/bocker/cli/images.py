@@ -3,7 +3,8 @@ import."""
 import sys
 
 from .. import BockerError, NotFound
-from .verbs import FORMAT, QUIET, arg, verb
+from .verbs import (DEFAULT_IMAGE, FORCE, FORMAT, PRUNE_FILTER, QUIET, arg, confirm, default_image_warning,
+                    prune_match, pruned, reclaimed, verb)
 
 
 @verb("init", arg("directory", help="a root filesystem directory"), arg("name", help="NAME[:TAG]"))
@@ -14,12 +15,19 @@ def cmd_init(cfg, a):
 
 
 @verb("images", arg("-q", "--quiet", action="store_true", help="only image ids"),
+      arg("-a", "--all", action="store_true", help="also intermediate images (a build's steps)"),
       arg("--no-trunc", action="store_true", help="full ids"),
-      arg("--digests", action="store_true", help="show repository digests"), FORMAT)
+      arg("--digests", action="store_true", help="show repository digests"),
+      arg("-f", "--filter", action="append", default=[], metavar="KEY=VALUE",
+          help="dangling=true|false, reference=PATTERN, label=KEY[=VALUE], before=IMAGE, since=IMAGE"),
+      FORMAT, arg("reference", nargs="?", metavar="REPOSITORY[:TAG]", help="only these (a glob, as reference=)"))
 def cmd_images(cfg, a):
     """List images: REPOSITORY TAG IMAGE ID CREATED SIZE."""
     from .. import fmt, images
-    rows = images.listing(cfg)
+    filters = fmt.parse_filters(a.filter, images.IMAGE_FILTERS)
+    if a.reference:
+        filters.setdefault("reference", []).append(images.familiar(a.reference))
+    rows = images.filtered(cfg, images.listing(cfg, all_=a.all), filters)
     if a.quiet:
         seen = []
         for r in rows:
@@ -27,18 +35,14 @@ def cmd_images(cfg, a):
                 seen.append(r["Id"])
                 print(r["Id"] if a.no_trunc else r["ID"])
     elif fmt.is_template(a.format or ""):  # Docker's template fields: sizes as it shows them
-        fmt.emit([dict(r, Size=fmt.human_size(r["Size"])) for r in rows], a.format,
-                 headers={"ID": "IMAGE ID", "CreatedSince": "CREATED"})
+        fmt.emit(fmt.for_template(rows), a.format, headers={"ID": "IMAGE ID", "CreatedSince": "CREATED"})
     elif a.format:
         fmt.emit(rows, a.format)
-    elif a.digests:
-        fmt.table(["REPOSITORY", "TAG", "DIGEST", "IMAGE ID", "CREATED", "SIZE"],
-                  [[r["Repository"], r["Tag"], r["Digest"], r["Id"] if a.no_trunc else r["ID"],
-                    r["CreatedSince"], fmt.human_size(r["Size"])] for r in rows])
     else:
-        fmt.table(["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"],
-                  [[r["Repository"], r["Tag"], r["Id"] if a.no_trunc else r["ID"], r["CreatedSince"],
-                    fmt.human_size(r["Size"])] for r in rows])
+        digest = ["DIGEST"] if a.digests else []
+        fmt.table(["REPOSITORY", "TAG"] + digest + ["IMAGE ID", "CREATED", "SIZE"],
+                  [[r["Repository"], r["Tag"]] + [r["Digest"]] * a.digests +
+                   [r["Id"] if a.no_trunc else r["ID"], r["CreatedSince"], fmt.human_size(r["Size"])] for r in rows])
 
 
 @verb("tag", arg("source", help="image"), arg("target", help="NAME[:TAG]"))
@@ -70,14 +74,30 @@ def cmd_rmi(cfg, a):
 
 
 @verb("image prune", arg("-a", "--all", action="store_true", help="all images not used by a container"),
-      arg("-f", "--force", action="store_true", help="do not ask (bocker never asks)"))
+      PRUNE_FILTER, FORCE)
 def cmd_image_prune(cfg, a):
-    """Remove dangling images (untagged and unused); -a: every unused image."""
+    """Remove dangling images (untagged and unused); -a: every unused image (asks first, unless -f)."""
+    from .. import containers
+    match = prune_match(a.filter)
+    records = containers.all_records(cfg)
+    what = ("all images without at least one container associated to them" if a.all
+            else "all dangling images")
+    if not confirm(f"This will remove {what}.{default_image_warning(cfg, a.all, records)}", a.force):
+        return 0
+    reclaimed(prune_images(cfg, a.all, match))
+
+
+def prune_images(cfg, all_, match=None):
+    """Remove the unused images (dangling ones, or all with all_): the bytes they held."""
     from .. import containers, images, layerstore
-    for line in images.prune(cfg, containers.all_records(cfg), all_=a.all):
-        print(line)
-    for chain in layerstore.prune(cfg):
-        print(f"Deleted layer: {chain}")
+    sizes = {i: images.size(cfg, i) for i in images.all_ids(cfg)}
+    lines = images.prune(cfg, containers.all_records(cfg), all_=all_, match=match)
+    pruned("Deleted Images", [line[0].lower() + line[1:] for line in lines] +
+           [f"deleted layer: {chain}" for chain in layerstore.prune(cfg)])
+    if f"Untagged: {DEFAULT_IMAGE}" in lines:
+        print(f"bocker: warning: the default image {DEFAULT_IMAGE} was removed: `bocker setup` makes it again",
+              file=sys.stderr)
+    return sum(sizes.get(line.split(":")[-1], 0) for line in lines if line.startswith("Deleted: sha256:"))
 
 
 @verb("save", arg("-o", "--output", help="file (or directory for oci-dir); default: stdout"),

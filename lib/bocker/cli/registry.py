@@ -14,10 +14,9 @@ def cmd_pull(cfg, a):
     Each layer is applied onto a snapshot of the layer below it and kept read-only under
     layers/<chain-id>: layers already there are neither downloaded nor applied again."""
     from .. import transfer
+    from ..registry import Reference
     transfer.pull(cfg, a.image, platform=a.platform, insecure=a.insecure, quiet=a.quiet)
-    if not a.quiet:
-        from ..registry import Reference
-        print(Reference.parse(a.image).full)
+    print(Reference.parse(a.image).full)  # (-q too: Docker prints the reference only)
 
 
 @verb("push", QUIET, INSECURE,

@@ -1,5 +1,5 @@
 """Verbs on volumes: volume create, ls, inspect, rm, prune."""
-from .verbs import FORMAT, arg, each, verb
+from .verbs import FORCE, FORMAT, arg, confirm, each, pruned, reclaimed, verb
 
 
 @verb("volume create", arg("--label", action="append", default=[], help="KEY=VALUE"),
@@ -10,16 +10,23 @@ def cmd_volume_create(cfg, a):
     print(volumes.create(cfg, a.name, dict(l.partition("=")[::2] for l in a.label)))
 
 
-@verb("volume ls", arg("-q", "--quiet", action="store_true", help="only names"), FORMAT)
+@verb("volume ls", arg("-q", "--quiet", action="store_true", help="only names"),
+      arg("-f", "--filter", action="append", default=[], metavar="KEY=VALUE",
+          help="name=PART, label=KEY[=VALUE], dangling=true|false (used by no container)"), FORMAT)
 def cmd_volume_ls(cfg, a):
     """List volumes: DRIVER VOLUME NAME."""
-    from .. import fmt, volumes
+    from .. import containers, fmt, volumes
+    filters = fmt.parse_filters(a.filter, ("name", "label", "dangling"))
     rows = [volumes.info(cfg, n) for n in volumes.names(cfg)]
+    if filters:
+        records = containers.all_records(cfg)
+        rows = [r for r in rows if volumes.matches(r, filters, bool(volumes.users(r["Name"], records)))]
     if a.quiet:
         for r in rows:
             print(r["Name"])
     elif a.format:
-        fmt.emit(rows, a.format, headers={"Name": "VOLUME NAME"})
+        fmt.emit(fmt.for_template(rows) if fmt.is_template(a.format) else rows, a.format,
+                 headers={"Name": "VOLUME NAME"})
     else:
         fmt.table(["DRIVER", "VOLUME NAME"], [[r["Driver"], r["Name"]] for r in rows])
 
@@ -40,10 +47,19 @@ def cmd_volume_rm(cfg, a):
     return each(a.names, lambda n: volumes.remove(cfg, n, records, force=a.force))
 
 
-@verb("volume prune", arg("-a", "--all", action="store_true", help="named volumes too"),
-      arg("-f", "--force", action="store_true", help="do not ask (bocker never asks)"))
+@verb("volume prune", arg("-a", "--all", action="store_true", help="named volumes too"), FORCE)
 def cmd_volume_prune(cfg, a):
-    """Remove unused anonymous volumes (-a: all unused volumes)."""
-    from .. import containers, volumes
-    for n in volumes.prune(cfg, containers.all_records(cfg), all_=a.all):
-        print(n)
+    """Remove unused anonymous volumes (-a: all unused volumes); asks first, unless -f."""
+    what = "all local volumes" if a.all else "anonymous local volumes"
+    if not confirm(f"This will remove {what} not used by at least one container.", a.force):
+        return 0
+    reclaimed(prune_volumes(cfg, a.all))
+
+
+def prune_volumes(cfg, all_):
+    """Remove the unused volumes (anonymous ones, or all with all_): the bytes they held."""
+    from .. import containers, images, volumes
+    sizes = {n: images.dir_size(volumes.path(cfg, n)) for n in volumes.names(cfg)}
+    gone = volumes.prune(cfg, containers.all_records(cfg), all_=all_)
+    pruned("Deleted Volumes", gone)
+    return sum(sizes.get(n, 0) for n in gone)
