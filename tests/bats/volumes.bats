@@ -48,19 +48,6 @@ teardown() {
     assert_output from-host
 }
 
-@test "-v with a missing host path: 125, one line, nothing left behind" {
-    run --separate-stderr bocker run --rm -v "$BK_TMP/does-not-exist:/data" busybox true
-    assert_failure 125
-    bk_assert_error_line 'does-not-exist'
-    [ "$(printf '%s\n' "$stderr" | wc -l)" = 1 ]
-    run --separate-stderr bocker run -d --name m1 -v "$BK_TMP/does-not-exist:/data" busybox true
-    assert_failure 125
-    run bocker ps -aq
-    assert_output ''
-    [ ! -e "$BK_TMP/does-not-exist" ] || fail "the missing host path was created"
-    bk_assert_clean
-}
-
 @test "-v with a relative host path: 125" {
     for spec in ./data:/data data/sub:/data ../x:/data; do
         run --separate-stderr bocker run --rm -v "$spec" busybox true
