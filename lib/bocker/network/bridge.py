@@ -120,7 +120,9 @@ def attach(net, cid, pid, ip=None, index=0):
     mac = f" address {mac_of(ip)}" if ip and not shell.dry_run else ""
     shell.run(["ip", "-batch", "-"], input=(
         f"link add {host_end} type veth peer name eth{index}{mac} netns {pid}\n"
-        f"link set {host_end} master {net.bridge} up\n"))
+        f"link set {host_end} master {net.bridge} up\n"
+        # hairpin: a container reaching its own published port through the host is answered
+        f"link set {host_end} type bridge_slave hairpin on\n"))
 
 
 def configure(net, pid, ip, index):
