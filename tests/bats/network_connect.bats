@@ -106,7 +106,7 @@ ifaces() {
 }
 
 @test "connect on a stopped container is recorded: its next start has both interfaces; names survive a restart" {
-    bocker create --name later --network t-a busybox sh -c 'mkdir /w && echo hello-later > /w/index.html && httpd -f -p 8000 -h /w' >/dev/null
+    bocker create --name later --network t-a busybox sh -c 'mkdir -p /w && echo hello-later > /w/index.html && httpd -f -p 8000 -h /w' >/dev/null
     bocker network connect --alias late t-b later
     run bocker inspect --format '.[0].NetworkSettings.Networks | keys | join(",")' later
     assert_output t-a,t-b
@@ -217,7 +217,7 @@ ifaces() {
     for i in "${pids[@]}"; do
         wait "$i" || fail "a run -d failed: $(cat "$BK_TMP"/par*.err)"
     done
-    run bash -c "bocker inspect --format '.[].NetworkSettings.Networks[\"t-b\"].IPAddress' \$(cat '$BK_TMP'/par*.id) | sort -u | wc -l"
+    run bash -c "'$BOCKER' inspect --format '.[].NetworkSettings.Networks[\"t-b\"].IPAddress' \$(cat '$BK_TMP'/par*.id) | sort -u | wc -l"
     assert_output 50
     run bocker network inspect --format '.[0].Containers | length' t-b
     assert_output 50
