@@ -384,15 +384,18 @@ def release_network(cfg, rec):
     mode = rec["HostConfig"]["NetworkMode"]
     if mode in ("host", "none") or mode.startswith("container:"):
         return
-    for index, name in enumerate(rec["NetworkSettings"].get("Networks") or {}):
-        net = network.get(cfg, name)
+    for index, (name, endpoint) in enumerate((rec["NetworkSettings"].get("Networks") or {}).items()):
+        try:
+            net = network.get(cfg, name)
+        except BockerError:  # removed while the container was stopped (Docker allows it)
+            continue
         if shell.dry_run:
             shell.script(bocker_line(cfg, "_release", "--network", net.name, rec["Id"]))
             continue
         if index == 0:
             unpublish_ports(cfg, rec, net)
         bridge.detach(net, rec["Id"])
-        ipam.release(net, rec["Id"])
+        ipam.release(net, rec["Id"], endpoint.get("IPAddress"))
 
 
 def unpublish_ports(cfg, rec, net):

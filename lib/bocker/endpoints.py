@@ -41,7 +41,7 @@ def lease(cfg, rec, net, undo):
         bridge.setup(net)
     dns_names = [rec["Name"][1:], cid[:12], *(endpoint.get("Aliases") or [])] if net.user else []
     ip = _script_lease(cfg, cid, net, wanted, dns_names) if shell.dry_run else ipam.lease(net, cid, wanted, dns_names)
-    undo.append(lambda: ipam.release(net, cid))
+    undo.append(lambda: ipam.release(net, cid, None if shell.dry_run else ip))
     networks[net.name] = dict(endpoint, IPAddress=ip, Gateway=str(net.gateway), IPPrefixLen=net.subnet.prefixlen,
                               MacAddress="" if shell.dry_run else bridge.mac_of(ip),
                               NetworkID=_network_id(cfg, net), DNSNames=dns_names or None,
@@ -134,7 +134,7 @@ def disconnect(cfg, net_ref, ref, force=False):
             if was_primary:
                 containers.unpublish_ports(cfg, rec, net)
             bridge.detach(net, cid)
-            ipam.release(net, cid)
+            ipam.release(net, cid, rec["NetworkSettings"]["Networks"][net.name].get("IPAddress"))
         del rec["NetworkSettings"]["Networks"][net.name]
         if was_primary:  # the top-level fields are eth0's
             rec["NetworkSettings"].update(IPAddress="", Gateway="", IPPrefixLen=0, MacAddress="")

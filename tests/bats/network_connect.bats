@@ -221,7 +221,7 @@ ifaces() {
     assert_output 50
     run bocker network inspect --format '.[0].Containers | length' t-b
     assert_output 50
-    run wc -l < "$BOCKER_ROOT/networks/t-b.d/hosts"
+    run bash -c "cat '$BOCKER_ROOT'/networks/t-b.d/leases/* | wc -l"
     assert_output 50
     ip=$(bocker inspect --format '.[0].NetworkSettings.IPAddress' par37)
     run resolve t-b "$B_GW" par37

@@ -129,19 +129,20 @@ def info(cfg, ref):
     """`network inspect`: Docker's fields (Containers: the leases, id -> address)."""
     if ref in BUILTIN:
         out = builtin_info(cfg, ref)
-        rec = {"allocations": _allocations(get(cfg, ref))}
+        net = get(cfg, ref)
     else:
         rec = load(cfg, ref)
         out = _info(rec["Name"], rec["Id"], "bridge", rec["IPAM"]["Config"], rec["Internal"], rec["Labels"],
                     rec["Options"], rec["Created"])
+        net = _from_record(cfg, rec)
     prefix = out["IPAM"]["Config"][0]["Subnet"].split("/")[1] if out["IPAM"]["Config"] else ""
-    out["Containers"] = {cid: {"IPv4Address": f"{ip}/{prefix}"} for ip, cid in rec.get("allocations", {}).items()}
+    out["Containers"] = {cid: {"IPv4Address": f"{ip}/{prefix}"} for ip, cid in _allocations(net).items()}
     return out
 
 
 def _allocations(net):
-    from .. import store
-    return store.read_json(net.record, default={}).get("allocations", {}) if net.record else {}
+    from . import ipam
+    return ipam.allocations(net) if net.record else {}
 
 
 def _info(name, nid, driver, config, internal, labels, options, created):
