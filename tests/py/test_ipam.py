@@ -1,5 +1,4 @@
 """IPAM: ipam.lease / release, lowest free address, under a file lock."""
-import json
 import multiprocessing
 import os
 import threading

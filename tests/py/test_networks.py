@@ -1,6 +1,5 @@
 """User networks: records, the subnet pool and overlap checks, --ip, DNS names and files.
 No kernel object is made: bringing a network up or down is replaced by a no-op."""
-import json
 
 import pytest
 
