@@ -105,6 +105,20 @@ def _claim_name(cfg, name, cid):
     shell.do(f"ln -s {cid} {shell.quote(cfg.path('names', name))}", link)
 
 
+def _claim(cfg, rec, name, cid, generated):
+    """Claim the name; a generated one that a parallel create took meanwhile is drawn again
+    (288 names: 50 parallel `run -d` would nearly always meet)."""
+    for attempt in range(20):
+        try:
+            _claim_name(cfg, name, cid)
+            return name
+        except BockerError:
+            if not generated or attempt == 19:
+                raise
+            name = _new_name(cfg)
+            rec["Name"] = "/" + name
+
+
 ID_MAX = 2 ** 32 - 2  # uid_t and gid_t: (uid_t)-1 means "unchanged" to the kernel
 
 
@@ -292,7 +306,7 @@ def create(cfg, ref, opts):
     undo = []
     try:
         with shell.step("create", "create: a writable snapshot of the image, the record, a unique name"):
-            _claim_name(cfg, name, cid)
+            name = _claim(cfg, rec, name, cid, generated=opts.name is None)
             undo.append(lambda: unlink(cfg.path("names", name)))
             shell.do(f"mkdir {cdir(cfg, cid)}", os.mkdir, cdir(cfg, cid))
             undo.append(lambda: _rmtree(cdir(cfg, cid)))

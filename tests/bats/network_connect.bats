@@ -208,10 +208,10 @@ ifaces() {
     bk_assert_error_line 'non running container'
 }
 
-@test "50 parallel run -d on one /24: 50 distinct addresses, all leased, all reachable by name" {
+@test "50 parallel run -d on one /24 (names drawn at once): 50 distinct addresses, all leased, all resolved" {
     local i pids=()
     for i in $(seq 50); do
-        bocker run -d --name "par$i" --network t-b busybox sleep 120 > "$BK_TMP/par$i.id" 2> "$BK_TMP/par$i.err" &
+        bocker run -d --network t-b busybox sleep 120 > "$BK_TMP/par$i.id" 2> "$BK_TMP/par$i.err" &
         pids+=($!)
     done
     for i in "${pids[@]}"; do
@@ -223,9 +223,15 @@ ifaces() {
     assert_output 50
     run bash -c "cat '$BOCKER_ROOT'/networks/t-b.d/leases/* | wc -l"
     assert_output 50
-    ip=$(bocker inspect --format '.[0].NetworkSettings.IPAddress' par37)
-    run resolve t-b "$B_GW" par37
+    id=$(cat "$BK_TMP/par37.id")
+    ip=$(bocker inspect --format '.[0].NetworkSettings.IPAddress' "$id")
+    run resolve t-b "$B_GW" "${id:0:12}"
     assert_output "$ip"
+    name=$(bocker inspect --format '.[0].Name[1:]' "$id")
+    run resolve t-b "$B_GW" "$name"
+    assert_output "$ip"
+    run bash -c "'$BOCKER' ps --format '.Names' | sort -u | wc -l"
+    assert_output 50
     bocker rm -f $(cat "$BK_TMP"/par*.id) >/dev/null
     run bocker network inspect --format '.[0].Containers | length' t-b
     assert_output 0
