@@ -264,6 +264,21 @@ ifaces() {
     bk_assert_clean
 }
 
+@test "--dry-run of a run on a user network: the script runs, has its address and DNS there, leaves no lease" {
+    web named --network t-a
+    bocker --dry-run run --rm --network t-a busybox sh -c \
+        'ip -4 -o addr show eth0 | awk "{print \$4}"; nslookup named '"$A_GW"' | awk "/^Address/ && !/:53\$/ {print \$2}"' \
+        > "$BK_TMP/dry.sh"
+    run bocker network inspect --format '.[0].Containers | length' t-a
+    assert_output 1
+    run timeout 60 sh "$BK_TMP/dry.sh"
+    assert_success
+    assert_line --index 0 --regexp "^${A_NET//./\\.}\.[0-9]+/24\$"
+    assert_line --index 1 "$(bocker inspect --format '.[0].NetworkSettings.IPAddress' named)"
+    run bocker network inspect --format '.[0].Containers | length' t-a
+    assert_output 1
+}
+
 @test "network rm -f of a missing network: exit 0; without -f: exit 1, one line" {
     run bocker network rm -f t-nosuch
     assert_success
