@@ -48,9 +48,12 @@ s.bind(("0.0.0.0", 0))
 print(s.getsockname()[1])' "${1:-tcp}"
 }
 
-# get ADDR PORT [NETNS]: GET / over tcp (from the host, or inside NETNS); the page's last line
+# get ADDR PORT [NETNS]: GET / over tcp (from the host, or inside NETNS); the page
 get() {
-    local cmd=(curl -fsS -m 3 --noproxy '*' "http://$1:$2/")
+    local cmd=(python3 -c '
+import sys, urllib.request
+opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never a proxy
+print(opener.open(f"http://{sys.argv[1]}:{sys.argv[2]}/", timeout=3).read().decode(), end="")' "$1" "$2")
     if [ -n "${3:-}" ]; then
         ip netns exec "$3" "${cmd[@]}"
     else
