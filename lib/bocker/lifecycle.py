@@ -53,9 +53,12 @@ def _join_network(cfg, rec, net, undo):
     if net.driver == "bridge":
         ip = _lease(cfg, rec, net, undo)
         exposed = rec["Config"].get("ExposedPorts") or {}
-        bindings = ports.resolve(ports.from_record(rec["HostConfig"].get("PortBindings")), exposed,
-                                 rec["HostConfig"].get("PublishAllPorts"), _ports_taken(cfg, rec))
-        ports.publish(net, bindings, ip)
+        requested = ports.from_record(rec["HostConfig"].get("PortBindings"))
+        publish_all = rec["HostConfig"].get("PublishAllPorts")
+        with store.lock(cfg.path("networks", ".ports.lock")):  # parallel runs: one gets the port
+            taken = ports.published_on_host() if requested or publish_all else set()
+            bindings = ports.resolve(requested, exposed, publish_all, taken)
+            ports.publish(net, bindings, ip)
         undo.append(lambda: ports.unpublish(net, bindings, ip))
         rec["NetworkSettings"]["Ports"] = ports.to_status(bindings, exposed)
     # --dns, or a user network's DNS server (on the gateway), or else the host's
@@ -135,15 +138,6 @@ def _record_running(cfg, rec, handle, detach):
                         PidStartTime=runtime.pid_start_time(handle.pid),
                         MonitorPid=handle.proc.pid if detach else os.getpid())
     containers.save(cfg, rec)
-
-
-def _ports_taken(cfg, rec):
-    """(host port, proto) published by the other running containers: one container per port."""
-    if not (rec["HostConfig"].get("PortBindings") or rec["HostConfig"].get("PublishAllPorts")):
-        return set()
-    return {(p["HostPort"], p["Proto"]) for other in containers.all_records(cfg)
-            if other["Id"] != rec["Id"] and containers.state(cfg, other)["Status"] in ("running", "paused")
-            for p in containers.published(other)}
 
 
 def record_exit(cfg, rec, code):

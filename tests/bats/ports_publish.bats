@@ -203,3 +203,18 @@ wait_for bash -c "ss -ltn | grep -q ':$hp '"
     [ "$(iptables-save -t nat | grep -c -- "--dport $hp ")" = 0 ]
     bk_assert_clean
 }
+
+@test "parallel runs asking for one host port: exactly one gets it, the others 125" {
+    hp=$(free_port)
+    for i in 1 2 3 4; do
+        ( rc=0; "$BOCKER" run -d --name "race$i" -p "$hp:80" busybox sleep 30 >/dev/null 2>&1 || rc=$?
+          echo "$rc" > "$BK_TMP/race$i.rc" ) &
+    done
+    wait
+    run cat "$BK_TMP"/race1.rc "$BK_TMP"/race2.rc "$BK_TMP"/race3.rc "$BK_TMP"/race4.rc
+    [ "$(grep -cx 0 <<< "$output")" = 1 ] || fail "exit codes: $output"
+    [ "$(grep -cx 125 <<< "$output")" = 3 ] || fail "exit codes: $output"
+    [ "$(iptables-save -t nat | grep -c -- "--dport $hp ")" = 1 ]
+    run bocker ps -q
+    [ "${#lines[@]}" = 1 ]
+}

@@ -5,7 +5,7 @@ included).
 What `run` asks is HostConfig.PortBindings (a HostPort may be "" or a range: chosen at start);
 what the start chose, the ports it publishes while it runs, is NetworkSettings.Ports, both in
 Docker's shapes. A binding here is a dict {HostIp, HostPort, ContainerPort, Proto}."""
-from .. import BockerError
+from .. import BockerError, shell
 from .bridge import iptables
 
 
@@ -168,6 +168,18 @@ def _bind_error(ip, port, proto):
         except OSError as e:
             return e.errno
     return None
+
+
+def published_on_host():
+    """(host port, proto) of every DNAT rule in a bocker chain on this host, any store's: what is
+    published already (the rule is the claim: checked and added under one lock)."""
+    out = set()
+    for line in shell.run(["iptables-save", "-t", "nat"], capture=True).splitlines():
+        words = line.split()
+        if words[:2] and words[0] == "-A" and words[1].startswith("BOCKER-") and "DNAT" in words \
+                and "--dport" in words and "-p" in words:
+            out.add((words[words.index("--dport") + 1], words[words.index("-p") + 1]))
+    return out
 
 
 # --- the rules -----------------------------------------------------------------------------
