@@ -294,6 +294,87 @@ def fam_run():
     sec["note"] = "peers are bocker too: the ratio below 1 is what the defaults cost"
 
 
+def dns_query_ms(server, name, n=200):
+    """Latencies (ms) of n A queries for `name` sent to `server`:53 from the host (a minimal DNS
+    packet; the answer must carry an address: the name is a container's)."""
+    import struct
+    qname = b"".join(bytes([len(p)]) + p.encode() for p in name.split(".")) + b"\0"
+    times = []
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.settimeout(2)
+        for i in range(n):
+            packet = struct.pack(">HHHHHH", i, 0x0100, 1, 0, 0, 0) + qname + struct.pack(">HH", 1, 1)
+            t = time.perf_counter()
+            s.sendto(packet, (server, 53))
+            reply = s.recv(512)
+            times.append((time.perf_counter() - t) * 1000)
+            if struct.unpack(">H", reply[6:8])[0] < 1:
+                raise RuntimeError(f"{server}: no answer for {name}")
+    return times
+
+
+def parallel_run_d(argv_of, n):
+    """Wall seconds of n `run -d` started at once (all processes in flight together)."""
+    t = time.perf_counter()
+    procs = [subprocess.Popen(argv_of(i), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+             for i in range(n)]
+    failed = [p.stderr.read() for p in procs if p.wait()]
+    if failed:
+        raise RuntimeError(f"{len(failed)} of {n} failed: {tail(failed[0])}")
+    return time.perf_counter() - t
+
+
+def fam_network():
+    """User networks: run --rm on one (network setup and teardown per container), 50 parallel
+    run -d on one /24, a name lookup's latency at the network's DNS server; podman on its default
+    network (netavark bridge), and for the lookup on a network with its DNS (aardvark-dns)."""
+    net, pnet = "bkbench-net", "bkbench-dns"
+    subnet, psubnet = ENV.get("BENCH_NET_SUBNET", "10.228.240.0/24"), ENV.get("BENCH_PODMAN_DNS_SUBNET", "10.228.241.0/24")
+    gw, pgw = subnet.rsplit(".", 1)[0] + ".1", psubnet.rsplit(".", 1)[0] + ".1"
+    pm = ["podman", "run", "--pull", "never"]
+    bocker("network", "create", "--subnet", subnet, net)
+    try:
+        r = row("network", "run --rm true on a user network")
+        r["bocker"] = hyperfine("bocker run user network", [BOCKER, "run", "--rm", "--network", net, "busybox", "true"])
+        r["peers"]["podman"] = hyperfine("podman run default network", pm + ["--rm", IMG["podman"], "true"],
+                                         runs=SLOW_RUNS, warmup=2)
+        r["note"] = "podman: its default network (netavark bridge, no DNS)"
+
+        n = int(ENV.get("BENCH_NET_PARALLEL", 50))
+        r = row("network", f"{n} parallel run -d sleep (one /24)", "s")
+        try:
+            tb = parallel_run_d(lambda i: [BOCKER, "run", "-d", "--network", net, "busybox", "sleep", "3600"], n)
+            ips = {c["NetworkSettings"]["Networks"][net]["IPAddress"] for c in
+                   json.loads(bocker("inspect", *bocker("ps", "-q").stdout.split()).stdout)}
+            r["bocker"] = stats([tb])
+            r["note"] = f"bocker: {len(ips)} distinct addresses"
+        except Exception as e:
+            r["bocker"] = err(e)
+        try:
+            r["peers"]["podman"] = stats([parallel_run_d(lambda i: pm + ["-d", IMG["podman"], "sleep", "3600"], n)])
+        except Exception as e:
+            r["peers"]["podman"] = err(e)
+
+        r = row("network", "name lookup (A query from the host to the network's DNS server)", "ms")
+        try:
+            name = bocker("ps", "--format", ".Names").stdout.split()[0]
+            r["bocker"] = stats(dns_query_ms(gw, name))
+        except Exception as e:
+            r["bocker"] = err(e)
+        try:
+            podman("network", "create", "--subnet", psubnet, pnet)
+            podman(*pm[1:], "-d", "--name", "bkbench-named", "--network", pnet, IMG["podman"], "sleep", "3600")
+            r["peers"]["podman"] = stats(dns_query_ms(pgw, "bkbench-named"))
+        except Exception as e:
+            r["peers"]["podman"] = err(e)
+        r["note"] = "dnsmasq (one per network) vs aardvark-dns; 200 queries each"
+    finally:
+        bocker_rm_all()
+        podman_rm_all()
+        podman("network", "rm", "-f", pnet, check=False)
+        bocker("network", "rm", net, check=False)
+
+
 TIMING_RE = re.compile(r"bocker timings: (.*)")
 
 
@@ -817,7 +898,7 @@ def fam_services():
 
 FAMILIES = {"run": fam_run, "steps": fam_steps, "ps": fam_ps, "density": fam_density,
             "commit": fam_commit, "exec": fam_exec, "registry": fam_registry, "build": fam_build,
-            "services": fam_services}
+            "services": fam_services, "network": fam_network}
 
 
 # --- output -------------------------------------------------------------------------------------------

@@ -2,20 +2,21 @@
 # bocker benchmarks, side by side with podman, runc, crun and the unshare+chroot floor.
 #
 #   bench/run.sh [FAMILY ...]     (make bench [BENCH=FAMILY])
-#   families: run steps ps density commit exec registry build services   (default: all of them)
+#   families: run steps ps density commit exec registry build services network   (default: all of them)
 #             density1000 = density with 1000 containers (or BENCH_DENSITY_N=1000)
 #
 # Everything lives in one temp dir (bocker store, podman storage and config, OCI bundle, runc/crun
 # state) and is removed at exit, even on failure or Ctrl-C: bocker's store, bridge bkbench0, chains
 # and cgroup parent, podman's containers, storage, bridge bkpod0 and netns, the registry process.
-# Network: only loopback, bocker's bridge bkbench0 (10.240.0.0/16) and podman's bkpod0 (10.241.0.0/24).
+# Network: only loopback, bocker's bridge bkbench0 (10.240.0.0/16) and podman's bkpod0 (10.241.0.0/24);
+# the network family: a bocker user network (10.228.240.0/24) and a podman one with DNS (10.228.241.0/24).
 # Output: a Markdown table on stdout and bench/results/<date>.json.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(dirname "$HERE")
 PY=/usr/bin/python3
-ALL_FAMILIES="run steps ps density commit exec registry build services"
+ALL_FAMILIES="run steps ps density commit exec registry build services network"
 
 log() { echo "bench: $*" >&2; }
 
@@ -26,7 +27,7 @@ for f in "$@"; do
     case "$f" in
         all) families+=($ALL_FAMILIES) ;;
         density1000) families+=(density); export BENCH_DENSITY_N=${BENCH_DENSITY_N:-1000} ;;
-        run|steps|ps|density|commit|exec|registry|build|services) families+=("$f") ;;
+        run|steps|ps|density|commit|exec|registry|build|services network) families+=("$f") ;;
         *) echo "bench: unknown family '$f' (one of: $ALL_FAMILIES density1000)" >&2; exit 2 ;;
     esac
 done

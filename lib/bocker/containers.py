@@ -126,6 +126,20 @@ def _claim_name(cfg, name, cid):
     shell.do(f"ln -s {cid} {shell.quote(cfg.path('names', name))}", link)
 
 
+def _claim(cfg, rec, name, cid, generated):
+    """Claim the name; a generated one that a parallel create took meanwhile is drawn again
+    (288 names: 50 parallel `run -d` would nearly always meet)."""
+    for attempt in range(20):
+        try:
+            _claim_name(cfg, name, cid)
+            return name
+        except BockerError:
+            if not generated or attempt == 19:
+                raise
+            name = _new_name(cfg)
+            rec["Name"] = "/" + name
+
+
 ID_MAX = 2 ** 32 - 2  # uid_t and gid_t: (uid_t)-1 means "unchanged" to the kernel
 
 
@@ -163,14 +177,14 @@ class RunOptions:
                  "pids_limit", "labels", "volumes", "volumes_from", "tmpfs", "tty", "interactive", "ports",
                  "log_max_size", "command", "memory_swap", "memory_reservation", "cpu_shares", "cpuset_cpus",
                  "cpuset_mems", "security", "stop_signal", "stop_timeout",
-                 "restart", "healthcheck", "expose")
+                 "restart", "healthcheck", "expose", "publish_all")
 
     def __init__(self, name=None, env=(), workdir=None, user=None, rm=False, hostname=None, entrypoint=None,
                  network="bridge", memory=0, cpus=0, pids_limit=0, labels=None, volumes=(), volumes_from=(),
                  tmpfs=(), tty=False, interactive=False, ports=(), log_max_size=None, command=(),
                  memory_swap=0, memory_reservation=0, cpu_shares=0, cpuset_cpus="", cpuset_mems="",
                  security=None, aliases=(), ip=None, dns=None, stop_signal=None, stop_timeout=None,
-                 restart=None, healthcheck=None, expose=()):
+                 restart=None, healthcheck=None, expose=(), publish_all=False):
         self.expose = list(expose)  # --expose: "80/tcp" keys of Config.ExposedPorts
         self.aliases, self.ip = list(aliases), ip  # --network-alias, --ip: the network's endpoint
         self.dns = dict(dns or {})  # HostConfig's Dns, DnsSearch, ExtraHosts (--dns, --dns-search, --add-host)
@@ -185,7 +199,7 @@ class RunOptions:
         self.labels = dict(labels or {})
         self.volumes, self.volumes_from, self.tmpfs = list(volumes), list(volumes_from), list(tmpfs)
         self.tty, self.interactive = tty, interactive
-        self.ports = list(ports)  # network.ports.parse_port() dicts
+        self.ports, self.publish_all = list(ports), publish_all  # network.ports bindings; -P
         self.log_max_size, self.command = log_max_size, list(command)  # None: the default size
         self.stop_signal, self.stop_timeout = stop_signal, stop_timeout  # None: the image's, or TERM and 10 s
         self.restart = restart or {"Name": "no", "MaximumRetryCount": 0}  # HostConfig.RestartPolicy
@@ -219,11 +233,13 @@ def make_record(cfg, cid, name, image_id, ref, opts):
         "Image": image_id, "RestartCount": 0,
         "Config": {"Hostname": hostname, "User": opts.user or image_cfg.get("User") or "",
                    "Tty": bool(opts.tty), "OpenStdin": bool(opts.interactive),
+                   # the image's, --expose's and -p's container ports, as Docker records them
+                   "ExposedPorts": {**(image_cfg.get("ExposedPorts") or {}), **{p: {} for p in opts.expose},
+                                    **{f"{p['ContainerPort']}/{p['Proto']}": {} for p in opts.ports}} or None,
                    "Env": env, "Cmd": cmd, "Entrypoint": entrypoint, "Image": ref,
                    "WorkingDir": opts.workdir or image_cfg.get("WorkingDir") or "",
                    "Labels": dict(image_cfg.get("Labels") or {}, **opts.labels),
                    "StopSignal": opts.stop_signal or image_cfg.get("StopSignal"), "StopTimeout": opts.stop_timeout,
-                   "ExposedPorts": dict(image_cfg.get("ExposedPorts") or {}, **{p: {} for p in opts.expose}) or None,
                    **_healthcheck(opts.healthcheck, image_cfg.get("Healthcheck"))},
         "HostConfig": {"NetworkMode": opts.network,
                        "Memory": opts.memory,
@@ -232,13 +248,14 @@ def make_record(cfg, cid, name, image_id, ref, opts):
                        "MemorySwap": opts.memory_swap, "MemoryReservation": opts.memory_reservation,
                        "CpuShares": opts.cpu_shares, "CpusetCpus": opts.cpuset_cpus, "CpusetMems": opts.cpuset_mems,
                        **_security_fields(opts.security),
-                       "PortBindings": ports.to_record(opts.ports),
+                       "PortBindings": ports.to_record(opts.ports), "PublishAllPorts": bool(opts.publish_all),
                        "Dns": opts.dns.get("Dns") or [], "DnsSearch": opts.dns.get("DnsSearch") or [],
                        "ExtraHosts": opts.dns.get("ExtraHosts") or None,
                        "LogConfig": {"Type": "bocker-file", "MaxSize": opts.log_max_size}},
         "NetworkSettings": {"IPAddress": "", "Gateway": "", "IPPrefixLen": 0, "Ports": {},
-                            "Networks": {opts.network: {"Aliases": opts.aliases or None,
-                                                        "IPAMConfig": {"IPv4Address": opts.ip} if opts.ip else None}}},
+                            "Networks": {} if opts.network.startswith("container:") else {
+                                opts.network: {"Aliases": opts.aliases or None,
+                                               "IPAMConfig": {"IPv4Address": opts.ip} if opts.ip else None}}},
         "Mounts": [],
         "LogPath": cdir(cfg, cid, "container.log"),
         "GraphDriver": {"Name": "btrfs", "Data": {"Path": cdir(cfg, cid, "rootfs")}},
@@ -323,7 +340,7 @@ def create(cfg, ref, opts):
     undo = []
     try:
         with shell.step("create", "create: a writable snapshot of the image, the record, a unique name"):
-            _claim_name(cfg, name, cid)
+            name = _claim(cfg, rec, name, cid, generated=opts.name is None)
             undo.append(lambda: unlink(cfg.path("names", name)))
             shell.do(f"mkdir {cdir(cfg, cid)}", os.mkdir, cdir(cfg, cid))
             undo.append(lambda: _rmtree(cdir(cfg, cid)))
@@ -389,9 +406,10 @@ def _remove_dir(path):
 # --- what start made and remove (or the exit) gives back ----------------------------------
 
 def published(rec):
-    """The record's published ports as network.ports.parse_port() dicts, whichever shape it holds."""
+    """The ports the running container publishes (NetworkSettings.Ports, what its start chose)
+    as network.ports.parse_port() dicts."""
     from .network import ports
-    return ports.from_record(rec["HostConfig"].get("PortBindings"))
+    return ports.from_record(rec["NetworkSettings"].get("Ports"))
 
 
 def bocker_argv(cfg, *args):
@@ -407,19 +425,34 @@ def bocker_line(cfg, *args):
 
 
 def release_network(cfg, rec):
-    """Give back the address and remove the port rules (the netns went with the process)."""
+    """Give back the addresses and remove the port rules (the netns went with the process, and
+    its veths with it, unless a container sharing it still runs: they are deleted)."""
     from . import network
-    from .network import ipam, ports
-    net = network.get(cfg, rec["HostConfig"]["NetworkMode"])
-    if net.driver != "bridge":
+    from .network import bridge, ipam
+    mode = rec["HostConfig"]["NetworkMode"]
+    if mode in ("host", "none") or mode.startswith("container:"):
         return
-    if shell.dry_run:
-        shell.script(bocker_line(cfg, "_release", "--network", net.name, rec["Id"]))
-        return
+    for index, (name, endpoint) in enumerate((rec["NetworkSettings"].get("Networks") or {}).items()):
+        try:
+            net = network.get(cfg, name)
+        except BockerError:  # removed while the container was stopped (Docker allows it)
+            continue
+        if shell.dry_run:
+            shell.script(bocker_line(cfg, "_release", "--network", net.name, rec["Id"]))
+            continue
+        if index == 0:
+            unpublish_ports(cfg, rec, net)
+        bridge.detach(net, rec["Id"])
+        ipam.release(net, rec["Id"], endpoint.get("IPAddress"))
+
+
+def unpublish_ports(cfg, rec, net):
+    """Remove the DNAT rules of the container's published ports (on its eth0's network)."""
+    from .network import ports
     ip = rec["NetworkSettings"].get("IPAddress")
     if ip:
         ports.unpublish(net, published(rec), ip)
-    ipam.release(net, rec["Id"])
+    rec["NetworkSettings"]["Ports"] = {}
 
 
 # --- remove -----------------------------------------------------------------------------
@@ -586,7 +619,7 @@ def ps_rows(cfg, all_=False, filters=None):
         rows.append({"ID": rec["Id"], "Image": rec["Config"]["Image"], "Command": command,
                      "CreatedAt": rec["Created"], "RunningFor": fmt.ago(rec["Created"]),
                      "State": st["Status"], "Status": status_text(st),
-                     "Ports": ports.ports_text(published(rec))
+                     "Ports": ports.ports_text(rec["NetworkSettings"].get("Ports"))
                      if st["Status"] in ("running", "paused") else "", "Names": rec["Name"][1:], "Labels": rec["Config"].get("Labels") or {}, **_ps_extra(rec)})
     rows.sort(key=lambda r: r["CreatedAt"], reverse=True)
     return rows

@@ -11,9 +11,9 @@ def start(cfg, rec, stdin=None, stdout=None, stderr=None, detach=False):
     """Network, cgroup, launch; on return the command runs (or is about to) as PID 1.
     Detached: a shell monitor waits for it and records its exit. Returns the Launch.
     Everything made here is undone if a step fails. The body is the list of steps --trace shows."""
-    from . import network
+    from . import endpoints, network
     from .network import bridge
-    mode = rec["HostConfig"]["NetworkMode"]
+    mode = endpoints.primary(rec)
     net = network.get(cfg, mode)
     undo = []
     try:
@@ -30,6 +30,7 @@ def start(cfg, rec, stdin=None, stdout=None, stderr=None, detach=False):
         if net.driver == "bridge":
             with shell.step("veth", "veth pair: one end on the bridge, eth0 made inside the netns"):
                 bridge.attach(net, rec["Id"], handle.pid, rec["NetworkSettings"]["IPAddress"])
+                endpoints.join_others(cfg, rec, handle.pid, undo)
         if not shell.dry_run:  # a dry-run script leaves the record as created
             _record_running(cfg, rec, handle, detach)
         runtime.trace_init(handle.argv)
@@ -41,16 +42,25 @@ def start(cfg, rec, stdin=None, stdout=None, stderr=None, detach=False):
 
 
 def _join_network(cfg, rec, net, undo):
-    """An address from the network's IPAM, the published ports, and the rootfs's /etc files."""
+    """An address from the network's IPAM, the published ports, and the rootfs's /etc files
+    (another container's with --network container:)."""
+    from . import endpoints
     from .network import dns, ports
     cid = rec["Id"]
     ip = None
+    if net.driver == "container":
+        return endpoints.shared_netns(cfg, rec)
     if net.driver == "bridge":
         ip = _lease(cfg, rec, net, undo)
-        bindings = containers.published(rec)
-        _check_ports_free(cfg, rec)
-        ports.publish(net, bindings, ip)
+        exposed = rec["Config"].get("ExposedPorts") or {}
+        requested = ports.from_record(rec["HostConfig"].get("PortBindings"))
+        publish_all = rec["HostConfig"].get("PublishAllPorts")
+        with store.lock(cfg.path("networks", ".ports.lock")):  # parallel runs: one gets the port
+            taken = ports.published_on_host() if requested or publish_all else set()
+            bindings = ports.resolve(requested, exposed, publish_all, taken)
+            ports.publish(net, bindings, ip)
         undo.append(lambda: ports.unpublish(net, bindings, ip))
+        rec["NetworkSettings"]["Ports"] = ports.to_status(bindings, exposed)
     # --dns, or a user network's DNS server (on the gateway), or else the host's
     hc = rec["HostConfig"]
     servers = hc.get("Dns") or ([str(net.gateway)] if net.user else None)
@@ -77,26 +87,12 @@ def _extra_hosts(hc, net):
 
 
 def _lease(cfg, rec, net, undo):
-    """Bridge (and, on a user network, DNS server) up if need be, then the container's address,
-    recorded in Docker's shape; on a user network its name, aliases and short id go to DNS."""
-    from .network import bridge, dns, ipam, user
-    cid = rec["Id"]
-    endpoint = (rec["NetworkSettings"].get("Networks") or {}).get(net.name) or {}
-    wanted = (endpoint.get("IPAMConfig") or {}).get("IPv4Address")
-    if wanted and not net.user:
-        raise BockerError("user specified IP address is supported on user defined networks only")
-    if net.user and (not bridge.exists(net) or not dns.server_pid(net)):
-        user.bring_up(net)  # first container after a teardown
-    elif not bridge.exists(net):  # the default bridge's first container
-        bridge.setup(net)
-    names = [rec["Name"][1:], cid[:12], *(endpoint.get("Aliases") or [])]
-    ip = _script_lease(cfg, cid, net, wanted, names) if shell.dry_run else ipam.lease(net, cid, wanted, names)
-    undo.append(lambda: ipam.release(net, cid))
-    address = {"IPAddress": ip, "Gateway": str(net.gateway), "IPPrefixLen": net.subnet.prefixlen}
-    # docker's shape: the top-level fields (read by records older than Networks too)
-    # and one entry per network the container is on
-    rec["NetworkSettings"].update(address, Networks={net.name: dict(endpoint, **address,
-                                                                     Aliases=endpoint.get("Aliases"))})
+    """eth0's address (endpoints.lease), also in the top-level fields of NetworkSettings (read
+    by records older than Networks too)."""
+    from . import endpoints
+    ip = endpoints.lease(cfg, rec, net, undo)
+    endpoint = rec["NetworkSettings"]["Networks"][net.name]
+    rec["NetworkSettings"].update({k: endpoint[k] for k in ("IPAddress", "Gateway", "IPPrefixLen", "MacAddress")})
     return ip
 
 
@@ -149,28 +145,6 @@ def _record_running(cfg, rec, handle, detach):
                         PidStartTime=runtime.pid_start_time(handle.pid),
                         MonitorPid=handle.proc.pid if detach else os.getpid())
     containers.save(cfg, rec)
-
-
-def _check_ports_free(cfg, rec):
-    """A host port goes to one running container at a time."""
-    mine = {(p["HostPort"], p["Proto"]) for p in containers.published(rec)}
-    if not mine:
-        return
-    for other in containers.all_records(cfg):
-        if other["Id"] != rec["Id"] and containers.state(cfg, other)["Status"] in ("running", "paused"):
-            for p in containers.published(other):
-                if (p["HostPort"], p["Proto"]) in mine:
-                    raise BockerError(f"Bind for {p['HostIp']}:{p['HostPort']} failed: "
-                                      f"port is already allocated")
-
-
-def _script_lease(cfg, cid, net, wanted, names):
-    """In a dry-run script, the address is leased when the script runs (IPAM is bocker's
-    bookkeeping: a script that picked one now could collide with a later container)."""
-    args = ["_lease", "--network", net.name, *(["--ip", wanted] if wanted else [])]
-    args += [a for n in names for a in ("--dns-name", n)]
-    shell.script(f"ip=$({containers.bocker_line(cfg, *args, cid)})")
-    return str(shell.Var("ip"))
 
 
 def record_exit(cfg, rec, code):

@@ -24,7 +24,7 @@ def unshare_argv(network_mode, remapped=False):
     flags = ["busybox", "unshare", "--fork", "--pid", "--mount", "--uts", "--ipc"]
     if remapped:
         return flags[:5] + ["--propagation", "private"]
-    if network_mode != "host":
+    if network_mode != "host" and not network_mode.startswith("container:"):
         flags.append("--net")
     return flags + ["--propagation", "private"]
 
@@ -156,6 +156,8 @@ def launch(cfg, rec, rootfs, sync_dir, etc=(), stdin=None, stdout=None, stderr=N
     if rec["HostConfig"].get("Init"):
         command = security.init_command(command)
     prefix = unshare_argv(rec["HostConfig"]["NetworkMode"], remapped=bool(userns.base_of(rec)))
+    if rec["HostConfig"]["NetworkMode"].startswith("container:"):  # its namespace, set at start
+        prefix = ["nsenter", f"--net={rec['NetworkSettings']['SandboxKey']}"] + prefix
     if monitor:
         prefix = ["sh", "-c", monitor, "sh"] + prefix
     if shell.dry_run:

@@ -208,8 +208,8 @@ bk_bridge_ports() {
 
 # Addresses leased in this store's IPAM file.
 bk_leases() {
-    local f=$BOCKER_ROOT/networks/$BOCKER_BRIDGE.json
-    [ -f "$f" ] && jq -r '.allocations | keys[]' "$f"
+    local d=$BOCKER_ROOT/networks/$BOCKER_BRIDGE.d/leases
+    [ -d "$d" ] && ls "$d"
     return 0
 }
 

@@ -163,7 +163,7 @@ web() {
     run bocker run --rm --network t-a busybox true
     run bocker network inspect --format '.[0].Containers | length' t-a
     assert_output 0
-    run cat "$BOCKER_ROOT/networks/t-a.d/hosts"
+    run ls "$BOCKER_ROOT/networks/t-a.d/leases"
     assert_output ''
     bk_assert_clean
 }

@@ -148,7 +148,7 @@ WEB='mkdir -p /www && echo "hello from $HOSTNAME" > /www/index.html && exec http
 
 @test "-p CTR alone: a free host port is chosen and works" {
     bocker run -d --name auto -h auto -p 80 busybox sh -c "$WEB" >/dev/null
-    hp=$(bocker inspect --format '.[0].HostConfig.PortBindings["80/tcp"][0].HostPort' auto)
+    hp=$(bocker inspect --format '.[0].NetworkSettings.Ports["80/tcp"][0].HostPort' auto)
     [[ "$hp" =~ ^[0-9]+$ ]] && [ "$hp" -gt 0 ] || fail "host port: $hp"
     run fetch "$hp"
     assert_output 'hello from auto'

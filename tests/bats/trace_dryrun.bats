@@ -22,7 +22,7 @@ store_state() {
     bocker ps -a --format '[.ID, .Status | sub(" [0-9A-Za-z ]+ ago$"; "")]'
     bocker images --format '[.Id, .Repository, .Tag, .Size]'
     ls -A "$BOCKER_ROOT/containers" "$BOCKER_ROOT/names" "$BOCKER_ROOT/images"
-    cat "$BOCKER_ROOT/networks/$BOCKER_BRIDGE.json" 2>/dev/null
+    bk_leases
     # links: this store's bridge and what is on it (other links come and go with other users)
     ip -o link show dev "$BOCKER_BRIDGE" | awk -F': ' '{ print $2 }'
     bk_bridge_ports

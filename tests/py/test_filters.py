@@ -1,11 +1,8 @@
-"""Parsing of ps --filter (containers.parse_filters, and what the filters match) and of
--p port specs (ports.parse_port)."""
-import socket
-
+"""Parsing of ps --filter (containers.parse_filters, and what the filters match); -p port specs
+are test_ports.py's."""
 import pytest
 
 from bocker import BockerError, containers
-from bocker.network import ports
 
 
 # --- containers.parse_filters -------------------------------------------------------------
@@ -89,79 +86,7 @@ def test_match_ancestor_by_reference_and_id_prefix(cfg):
     assert not matches(cfg, rec, "ancestor=alpine")
 
 
-# --- ports.parse_port -------------------------------------------------------------------
-
-def test_host_and_container_port():
-    assert ports.parse_port("8080:80") == {"HostIp": "0.0.0.0", "HostPort": "8080",
-                                             "ContainerPort": 80, "Proto": "tcp"}
-
-
-def test_udp_and_tcp():
-    assert ports.parse_port("5353:53/udp")["Proto"] == "udp"
-    assert ports.parse_port("5353:53/tcp")["Proto"] == "tcp"
-
-
-def test_host_ip():
-    p = ports.parse_port("127.0.0.1:8080:80")
-    assert (p["HostIp"], p["HostPort"], p["ContainerPort"]) == ("127.0.0.1", "8080", 80)
-
-
-def test_container_port_alone_gets_a_free_host_port():
-    p = ports.parse_port("80")
-    port = int(p["HostPort"])
-    assert 0 < port < 65536 and p["ContainerPort"] == 80
-    # it is free: it can be bound
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", port))
-
-
-def test_limits():
-    assert ports.parse_port("1:1")["HostPort"] == "1"
-    assert ports.parse_port("65535:65535")["ContainerPort"] == 65535
-
-
-@pytest.mark.parametrize("spec", [
-    "", "abc", "80:abc", "abc:80", "8080:80/sctp", "1:2:3:4", "0:80", "8080:0",
-    "65536:80", "8080:65536", "-1:80", "notanip:8080:80", "999.1.1.1:8080:80", "8080:80/udp/tcp",
-])
-def test_invalid_port_spec(spec):
-    with pytest.raises(BockerError):
-        ports.parse_port(spec)
-
-
-def test_ports_text():
-    bindings = [ports.parse_port("8080:80"), ports.parse_port("127.0.0.1:5353:53/udp")]
-    assert ports.ports_text(bindings) == "0.0.0.0:8080->80/tcp, 127.0.0.1:5353->53/udp"
-    assert ports.ports_text([]) == ""
-
-
-def test_empty_protocol_is_tcp_as_in_docker():
-    assert ports.parse_port("8080:80/")["Proto"] == "tcp"
-
-
-# --- HostConfig.PortBindings: docker's map, and the list older records hold -----------------
-
-def test_port_bindings_in_docker_shape():
-    bindings = [ports.parse_port("8080:80"), ports.parse_port("8081:80"), ports.parse_port("127.0.0.1:5353:53/udp")]
-    assert ports.to_record(bindings) == {
-        "80/tcp": [{"HostIp": "", "HostPort": "8080"}, {"HostIp": "", "HostPort": "8081"}],
-        "53/udp": [{"HostIp": "127.0.0.1", "HostPort": "5353"}]}
-    assert ports.from_record(ports.to_record(bindings)) == bindings
-    assert ports.to_record([]) == {}
-
-
-def test_port_bindings_of_older_records_and_docker_nulls_are_read():
-    old = [ports.parse_port("8080:80")]
-    assert ports.from_record(old) == old
-    assert ports.from_record(None) == []
-    assert ports.from_record({"80/tcp": None}) == []
-
-
-def test_record_keeps_port_bindings_in_docker_shape():
-    rec = {"HostConfig": {"PortBindings": {"80/tcp": [{"HostIp": "", "HostPort": "8080"}]}}}
-    assert containers.published(rec) == [ports.parse_port("8080:80")]
-    assert containers.published({"HostConfig": {}}) == []
-
+# --- ps filters of the CLI issue ---------------------------------------------------------
 
 def test_new_ps_keys_and_exit_codes():
     assert containers.parse_filters(["exited=0", "before=a", "since=b", "publish=80/tcp", "volume=/d",

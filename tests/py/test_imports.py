@@ -16,7 +16,8 @@ LAYERS = {
     "shell": 1,
     # the registry client sits on the runner (its --trace/--dry-run lines), as the resources do
     "registry": 2, "store": 2, "cgroups": 2, "userns": 2, "devicefilter": 2, "network": 2, "volumes": 2, "images": 2, "layerstore": 2,
-    "containers": 3, "lifecycle": 3, "containercp": 2, "changes": 2, "stats": 3, "runtime": 3, "transfer": 3, "archive": 3,
+    "containers": 3, "lifecycle": 3, "containercp": 2, "changes": 2, "stats": 3, "runtime": 3, "transfer": 3,
+    "archive": 3, "endpoints": 3,
     "build.builder": 3, "build.cache": 3, "build.context": 3,
     "cli": 4,
 }

@@ -1,6 +1,5 @@
 """User networks: records, the subnet pool and overlap checks, --ip, DNS names and files.
 No kernel object is made: bringing a network up or down is replaced by a no-op."""
-import json
 
 import pytest
 
@@ -91,20 +90,21 @@ def test_names_go_to_the_hosts_file_and_leave_with_the_lease(ncfg):
     import os
     ipam.lease(net, "a" * 64, names=["db", "aaaaaaaaaaaa", "database"])
     ipam.lease(net, "b" * 64, names=["web", "bbbbbbbbbbbb"])
-    hosts = os.path.join(net.directory, "hosts")
-    with open(hosts) as f:
-        assert f.read() == "10.220.0.2\tdb aaaaaaaaaaaa database\n10.220.0.3\tweb bbbbbbbbbbbb\n"
+    leases = os.path.join(net.directory, "leases")
+    with open(os.path.join(leases, "10.220.0.2")) as f:
+        assert f.read() == f"10.220.0.2\tdb aaaaaaaaaaaa database # {'a' * 64}\n"
     ipam.release(net, "a" * 64)
-    with open(hosts) as f:
-        assert f.read() == "10.220.0.3\tweb bbbbbbbbbbbb\n"
-    with open(net.record) as f:
-        assert json.load(f)["names"] == {"10.220.0.3": ["web", "bbbbbbbbbbbb"]}
+    assert os.listdir(leases) == ["10.220.0.3"]
+    with open(os.path.join(leases, "10.220.0.3")) as f:
+        assert f.read() == f"10.220.0.3\tweb bbbbbbbbbbbb # {'b' * 64}\n"
 
 
 def test_default_bridge_keeps_no_names(cfg):
-    ipam.lease(network.get(cfg), "a" * 64, names=["db"])
-    with open(cfg.path("networks", cfg.bridge + ".json")) as f:
-        assert "names" not in json.load(f)
+    import os
+    net = network.get(cfg)
+    ipam.lease(net, "a" * 64)
+    with open(os.path.join(net.directory, "leases", "10.230.0.2")) as f:
+        assert f.read() == f"# 10.230.0.2 {'a' * 64}\n"
 
 
 def test_resolv_conf_of_a_user_network_names_only_its_server(monkeypatch, tmp_path):

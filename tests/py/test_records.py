@@ -147,7 +147,7 @@ def test_defaults(image):
 
 def test_port_bindings_are_docker_s_map(image):
     from bocker.network import ports
-    rec = record(image, ports=[ports.parse_port("8080:80"), ports.parse_port("127.0.0.1:5353:53/udp")])
+    rec = record(image, ports=ports.parse_ports(["8080:80", "127.0.0.1:5353:53/udp"]))
     assert rec["HostConfig"]["PortBindings"] == {"80/tcp": [{"HostIp": "", "HostPort": "8080"}],
                                                  "53/udp": [{"HostIp": "127.0.0.1", "HostPort": "5353"}]}
     assert record(image)["HostConfig"]["PortBindings"] == {}

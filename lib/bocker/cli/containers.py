@@ -29,7 +29,8 @@ RUN_ARGS = (
     arg("--log-opt", action="append", default=[], metavar="max-size=SIZE",
         help="rotate the log past SIZE (default 10m; 0: never); one older file is kept"),
     arg("-p", "--publish", action="append", default=[], metavar="[IP:]HOST:CONTAINER[/PROTO]",
-        help="publish a container port on the host (DNAT)"),
+        help="publish a container port on the host (DNAT); ranges: 9000-9002:9000-9002"),
+    arg("-P", "--publish-all", action="store_true", help="publish every exposed port on a free host port"),
     arg("--memory-swap", metavar="SIZE", help="memory + swap limit (-1: unlimited swap)"),
     arg("--memory-reservation", metavar="SIZE", help="soft memory limit"),
     arg("--cpu-shares", "-c", type=int, help="relative CPU weight (default 1024)"),
@@ -142,15 +143,18 @@ def _run_options(a):
     streams = runflags.parse_attach(a.attach)
     if streams and getattr(a, "detach", False):
         raise BockerError("Conflicting options: -a and -d")
-    if not NAME_RE.match(a.network):
+    shared = a.network.startswith("container:")
+    if not NAME_RE.match(a.network) and not shared:
         raise BockerError(f"network {a.network} not found: invalid network name")
-    if a.publish and a.network in ("none", "host"):
+    if (a.publish or a.publish_all) and a.network in ("none", "host"):
         raise BockerError("published ports need a bridge network")
     if (a.ip or a.network_alias) and a.network in ("bridge", "none", "host"):
         raise BockerError("--ip and --network-alias are supported on user defined networks only")
     policy = restart.parse(a.restart)
     if a.rm and restart.enabled(policy):
         raise BockerError("Conflicting options: --restart and --rm")
+    if shared:
+        _check_shared(a)
     return containers.RunOptions(
         name=a.name, env=runflags.env_items(a.env_file, a.env), workdir=a.workdir, user=a.user, rm=a.rm, hostname=a.hostname,
         entrypoint=a.entrypoint, network=a.network, aliases=a.network_alias, ip=a.ip,
@@ -161,7 +165,7 @@ def _run_options(a):
         labels=dict(l.partition("=")[::2] for l in runflags.label_items(a.label_file, a.label)),
         volumes=volumes, volumes_from=a.volumes_from, tmpfs=tmpfs, tty=a.tty,
         interactive=a.interactive or "stdin" in streams, expose=runflags.parse_expose(a.expose),
-        ports=[ports.parse_port(p) for p in a.publish], log_max_size=_log_max_size(a.log_opt),
+        ports=ports.parse_ports(a.publish), publish_all=a.publish_all, log_max_size=_log_max_size(a.log_opt),
         command=a.command,
         memory_swap=_memory_swap(a.memory_swap),
         memory_reservation=cgroups.parse_memory(a.memory_reservation) if a.memory_reservation else 0,
@@ -170,6 +174,22 @@ def _run_options(a):
         restart=policy,
         healthcheck=health.from_flags(a.health_cmd, a.health_interval, a.health_timeout, a.health_start_period,
                                       a.health_retries, a.no_healthcheck))
+
+
+def _check_shared(a):
+    """--network container:NAME: the other container's network is the whole story (Docker's
+    conflicting options)."""
+    from .. import userns
+    if a.publish or a.publish_all:
+        raise BockerError("conflicting options: port publishing and the container type network mode")
+    if a.ip or a.network_alias:
+        raise BockerError("conflicting options: --ip or --network-alias and the container type network mode")
+    if a.dns or a.dns_search or a.add_host:
+        raise BockerError("conflicting options: dns and the network mode")
+    if a.hostname:
+        raise BockerError("conflicting options: hostname and the network mode")
+    if userns.remap_mode(a.userns_remap, a.userns):
+        raise BockerError("--network container: is not supported with user namespace remapping")
 
 
 def _stop_signal(sig):
@@ -228,6 +248,21 @@ def cmd_commit(cfg, a):
     print("sha256:" + containers.commit(cfg, a.container, a.name, a.message, a.author, a.change))
 
 
+@verb("port", arg("container", help="container"), arg("port", nargs="?", help="PORT[/PROTO]"))
+def cmd_port(cfg, a):
+    """List a container's published ports (80/tcp -> 0.0.0.0:8080), or one port's host addresses."""
+    from .. import containers
+    from ..network import ports
+    rec = containers.load(cfg, containers.resolve(cfg, a.container))
+    running = containers.state(cfg, rec)["Status"] in ("running", "paused")
+    lines = ports.port_lines(rec["NetworkSettings"].get("Ports") if running else {}, a.port)
+    if a.port and not lines:
+        raise BockerError(f"No public port '{a.port if '/' in a.port else a.port + '/tcp'}' published for "
+                          f"{rec['Name'][1:]}", code=1)
+    for line in lines:
+        print(line)
+
+
 @verb("run", *RUN_ARGS)
 def cmd_run(cfg, a):
     """Run a command in a new container.
@@ -265,8 +300,9 @@ def cmd_run(cfg, a):
 def _create(cfg, a, opts, quiet=False):
     """The container made from the flags: network checked, image found or pulled, --cidfile
     claimed before and written after (removed again if the create fails)."""
-    from .. import containers, network
+    from .. import containers, endpoints, network
     from . import runflags
+    opts.network = endpoints.network_mode(cfg, opts.network)  # container:NAME -> container:ID
     network.get(cfg, opts.network)  # it exists (before a record is made)
     cidfile = runflags.claim_cidfile(a.cidfile)
     try:

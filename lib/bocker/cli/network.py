@@ -1,4 +1,4 @@
-"""Network verbs: network create, ls, inspect, rm, prune; and the address callbacks of dry-run
+"""Network verbs: network create, ls, inspect, rm, prune, connect, disconnect; and the address callbacks of dry-run
 scripts (_lease, _release)."""
 from .verbs import FORMAT, arg, each, verb
 
@@ -79,11 +79,29 @@ def cmd_network_inspect(cfg, a):
     return 1 if failed else 0
 
 
-@verb("network rm", arg("names", nargs="+", help="networks"))
+@verb("network rm", arg("-f", "--force", action="store_true", help="a network that does not exist is no error"),
+      arg("names", nargs="+", help="networks"))
 def cmd_network_rm(cfg, a):
     """Remove networks (refused while a running container is attached)."""
     from ..network import user
-    return each(a.names, lambda n: _refuse_builtin(n) or user.remove(cfg, n))
+    return each(a.names, lambda n: _refuse_builtin(n) or user.remove(cfg, n), missing_ok=a.force)
+
+
+@verb("network connect", arg("--alias", action="append", default=[], help="another name on the network's DNS"),
+      arg("--ip", help="the container's address on the network"),
+      arg("network", help="network"), arg("container", help="container"))
+def cmd_network_connect(cfg, a):
+    """Connect a container to a network: a new interface at once if it runs, else at its start."""
+    from .. import endpoints
+    endpoints.connect(cfg, a.network, a.container, a.alias, a.ip)
+
+
+@verb("network disconnect", arg("-f", "--force", action="store_true", help="no error if it is not connected"),
+      arg("network", help="network"), arg("container", help="container"))
+def cmd_network_disconnect(cfg, a):
+    """Disconnect a container from a network (its interface, address and names go at once)."""
+    from .. import endpoints
+    endpoints.disconnect(cfg, a.network, a.container, a.force)
 
 
 def _refuse_builtin(name):

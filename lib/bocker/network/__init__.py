@@ -11,7 +11,7 @@ files, and the DNS server of a user network).
 import os
 import re
 
-from .. import BockerError
+from .. import BockerError, NotFound
 
 BUILTIN = ("bridge", "host", "none")
 NAME_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
@@ -84,6 +84,8 @@ def get(cfg, name="bridge"):
         return Network("host", "host")
     if name == "none":
         return Network("none", "null")
+    if name.startswith("container:"):  # another container's netns (endpoints.shared_netns)
+        return Network(name, "container")
     return _from_record(cfg, load(cfg, name))
 
 
@@ -98,7 +100,7 @@ def load(cfg, ref):
     by_id = {r["Id"]: r for r in records(cfg)}
     cid = store.by_prefix(by_id, ref, "network") if re.match(r"^[0-9a-f]{1,64}$", ref) else None
     if cid is None:
-        raise BockerError(f"network {ref} not found")
+        raise NotFound(f"network {ref} not found")
     return by_id[cid]
 
 
@@ -127,19 +129,20 @@ def info(cfg, ref):
     """`network inspect`: Docker's fields (Containers: the leases, id -> address)."""
     if ref in BUILTIN:
         out = builtin_info(cfg, ref)
-        rec = {"allocations": _allocations(get(cfg, ref))}
+        net = get(cfg, ref)
     else:
         rec = load(cfg, ref)
         out = _info(rec["Name"], rec["Id"], "bridge", rec["IPAM"]["Config"], rec["Internal"], rec["Labels"],
                     rec["Options"], rec["Created"])
+        net = _from_record(cfg, rec)
     prefix = out["IPAM"]["Config"][0]["Subnet"].split("/")[1] if out["IPAM"]["Config"] else ""
-    out["Containers"] = {cid: {"IPv4Address": f"{ip}/{prefix}"} for ip, cid in rec.get("allocations", {}).items()}
+    out["Containers"] = {cid: {"IPv4Address": f"{ip}/{prefix}"} for ip, cid in _allocations(net).items()}
     return out
 
 
 def _allocations(net):
-    from .. import store
-    return store.read_json(net.record, default={}).get("allocations", {}) if net.record else {}
+    from . import ipam
+    return ipam.allocations(net) if net.record else {}
 
 
 def _info(name, nid, driver, config, internal, labels, options, created):

@@ -7,7 +7,7 @@ is a MASQUERADE rule in bocker's own chain: no host rule is touched.
 """
 import os
 
-from .. import shell, store
+from .. import BockerError, shell, store
 
 
 def exists(net):
@@ -42,8 +42,11 @@ def _chains(net):
     if net.internal:  # no way in or out but through the bridge itself
         isolation = [("-i", br, "!", "-o", br, "-j", "DROP"), ("-o", br, "!", "-i", br, "-j", "DROP")]
     return [
+        # (and hairpin: a container reaching a published port of its own network through the
+        # host, whose reply must come back through the host too, not straight to it on the bridge)
         ("nat", net.post_chain, [("POSTROUTING",)],
-         post + [("-s", "127.0.0.0/8", "-o", br, "-j", "MASQUERADE")]),
+         post + [("-s", "127.0.0.0/8", "-o", br, "-j", "MASQUERADE"),
+                 ("-s", subnet, "-o", br, "-m", "conntrack", "--ctstate", "DNAT", "-j", "MASQUERADE")]),
         ("nat", net.nat_chain, [("PREROUTING", "-m", "addrtype", "--dst-type", "LOCAL"),
                                 ("OUTPUT", "-m", "addrtype", "--dst-type", "LOCAL")], []),
         ("filter", net.fwd_chain, [("FORWARD",)],
@@ -93,8 +96,13 @@ def teardown(net):
         shell.run(["ip", "link", "del", net.bridge, "type", "bridge"])
 
 
-def veth_name(cid):
-    return "vb" + cid[:12]
+# interface n of a container: eth0 is the veth pair "vb" + 12 hex of its id (the kernel allows
+# 15 characters), ethN (network connect, or a second network at start) the same plus one more
+INDEX_CHARS = "0123456789abcdefghijklmnopqrstuvwxyz"
+
+
+def veth_name(cid, index=0):
+    return "vb" + cid[:12] + (INDEX_CHARS[index] if index else "")
 
 
 def mac_of(ip):
@@ -103,12 +111,44 @@ def mac_of(ip):
     return "02:42:" + ":".join(f"{int(b):02x}" for b in str(ip).split("."))
 
 
-def attach(net, cid, pid, ip=None):
-    """Create the veth pair with its peer (eth0) directly in the container's netns: moving it
-    there afterwards would cost ~35 ms. init.py gives eth0 its address and route. (A dry-run
-    script learns the address only when it runs: its eth0 keeps a random MAC.)"""
-    host_end = veth_name(cid)
+def attach(net, cid, pid, ip=None, index=0):
+    """Create the veth pair with its peer (ethINDEX) directly in the container's netns: moving it
+    there afterwards would cost ~35 ms. init.py gives eth0 its address and route; configure()
+    the others. (A dry-run script learns the address only when it runs: its eth0 keeps a
+    random MAC.)"""
+    host_end = veth_name(cid, index)
     mac = f" address {mac_of(ip)}" if ip and not shell.dry_run else ""
     shell.run(["ip", "-batch", "-"], input=(
-        f"link add {host_end} type veth peer name eth0{mac} netns {pid}\n"
-        f"link set {host_end} master {net.bridge} up\n"))
+        f"link add {host_end} type veth peer name eth{index}{mac} netns {pid}\n"
+        f"link set {host_end} master {net.bridge} up\n"
+        # hairpin: a container reaching its own published port through the host is answered
+        f"link set {host_end} type bridge_slave hairpin on\n"))
+
+
+def configure(net, pid, ip, index):
+    """Address and link up for ethINDEX inside the container's netns (no default route: that
+    stays eth0's)."""
+    shell.run(["nsenter", f"--net=/proc/{pid}/ns/net", "ip", "-batch", "-"], input=(
+        f"addr add {ip}/{net.subnet.prefixlen} dev eth{index}\n"
+        f"link set eth{index} up\n"))
+
+
+def free_index(cid):
+    """The first interface number no veth of this container uses (network connect)."""
+    for index in range(1, len(INDEX_CHARS)):
+        if not os.path.exists(f"/sys/class/net/{veth_name(cid, index)}"):
+            return index
+    raise BockerError("too many networks on one container")
+
+
+def detach(net, cid):
+    """Delete the container's veth on this network's bridge, if any (its peer goes with it): on
+    network disconnect, and at exit when the netns outlives the container (--network container:)."""
+    for index in range(len(INDEX_CHARS)):
+        name = veth_name(cid, index)
+        try:
+            master = os.path.basename(os.readlink(f"/sys/class/net/{name}/master"))
+        except OSError:
+            continue
+        if master == net.bridge:
+            shell.run(["ip", "link", "del", name], check=False)

@@ -84,13 +84,15 @@ def write_etc(directory, hostname, ip, mode, servers=None, search=(), extra=()):
 
 # --- a user network's DNS server ------------------------------------------------------------
 # dnsmasq, one per network (Debian's dnsmasq-base): it answers on the gateway address only, from
-# a hosts file bocker rewrites (then SIGHUP), and knows no upstream server, so that no query
-# ever leaves the host: --local=/#/ says every domain is answered here (NXDOMAIN, or no AAAA
-# for a container's name) rather than REFUSED, which resolvers take as "try elsewhere". aardvark-dns would need its own config format; dnsmasq's few flags read
-# in a trace as what they do.
+# the network's leases directory (ipam.py: a hosts line per container, read as it changes through
+# inotify, no reload), and knows no upstream server, so that no query ever leaves the host:
+# --local=/#/ says every domain is answered here (NXDOMAIN, or no AAAA for a container's name)
+# rather than REFUSED, which resolvers take as "try elsewhere". aardvark-dns would need its own
+# config format; dnsmasq's few flags read in a trace as what they do.
 
 def _paths(net):
-    return os.path.join(net.directory, "hosts"), os.path.join(net.directory, "dnsmasq.pid")
+    """The leases directory (ipam.py: a hosts line per lease), the pid file."""
+    return os.path.join(net.directory, "leases"), os.path.join(net.directory, "dnsmasq.pid")
 
 
 def server_pid(net):
@@ -116,12 +118,11 @@ def start(net):
 
 def _start(net):
     hosts, pid_file = _paths(net)
-    if shell.dry_run or not os.path.exists(hosts):
-        shell.write_file(hosts, "")
+    shell.do(f"mkdir -p {shell.quote(hosts)}", os.makedirs, hosts, exist_ok=True)
     shell.run(["dnsmasq", "--conf-file=/dev/null", "--no-resolv", "--no-hosts", "--local=/#/",
-               f"--addn-hosts={hosts}", f"--listen-address={net.gateway}", "--bind-interfaces",
+               f"--hostsdir={hosts}", f"--listen-address={net.gateway}", "--bind-interfaces",
                f"--pid-file={pid_file}",
-               # it re-reads the hosts file on SIGHUP, from the store, which may be root's only
+               # it reads the leases directory in the store, which may be root's only
                "--user=root", "--log-facility=/dev/null"])
 
 
@@ -141,12 +142,3 @@ def _wait_gone(pid):
         if shell.dry_run or not os.path.exists(f"/proc/{pid}"):
             return
         time.sleep(0.01)
-
-
-def write_hosts(net, names):
-    """The server's hosts file from {ip: [name, ...]}, then SIGHUP: it re-reads it."""
-    hosts = _paths(net)[0]
-    shell.write_file(hosts, "".join(f"{ip}\t{' '.join(n)}\n" for ip, n in sorted(names.items())))
-    pid = server_pid(net)
-    if pid:
-        shell.run(["kill", "-HUP", str(pid)], check=False)

@@ -24,8 +24,7 @@ def create(cfg, name, subnet=None, gateway=None, labels=None, internal=False):
         rec = {"Name": name, "Id": nid, "Created": fmt.now_iso(), "Driver": "bridge",
                "IPAM": {"Driver": "default", "Config": [{"Subnet": str(net_subnet), "Gateway": str(gw)}]},
                "Internal": bool(internal), "Labels": dict(labels or {}),
-               "Options": {"com.docker.network.bridge.name": cfg.network_prefix + nid[:15 - len(cfg.network_prefix)]},
-               "allocations": {}}
+               "Options": {"com.docker.network.bridge.name": cfg.network_prefix + nid[:15 - len(cfg.network_prefix)]}}
         store.write_json(_record_path(cfg, name), rec)
     net = _from_record(cfg, rec)
     # the DNS server's files (hosts, pid file) beside the record
@@ -93,11 +92,11 @@ def _free_subnet(cfg):
 
 def remove(cfg, ref):
     """network rm: refused while a container holds an address on it."""
-    from . import get, load
+    from . import get, ipam, load
     rec = load(cfg, ref)
     net = get(cfg, rec["Name"])
     with store.lock(net.record + ".lock"):
-        leases = store.read_json(net.record).get("allocations", {})
+        leases = ipam.allocations(net)
         if leases:
             raise BockerError(f"error while removing network: network {rec['Name']} id {rec['Id']} has "
                               f"active endpoints ({len(leases)} container(s))")
@@ -116,7 +115,8 @@ def _forget(net):
 
 def prune(cfg):
     """Remove every user network no container holds an address on; returns their names."""
-    return [remove(cfg, r["Name"]) for r in records(cfg) if not r.get("allocations")]
+    from . import ipam
+    return [remove(cfg, r["Name"]) for r in records(cfg) if not ipam.allocations(_from_record(cfg, r))]
 
 
 def teardown_all(cfg):
