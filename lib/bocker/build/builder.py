@@ -106,6 +106,7 @@ class Builder:
         self.say(f" ---> {state.image[:12] if state.image else 'scratch'}")
         scope = parser.Scope(self.opts.build_args, self.global_args,
                              env=state.config.get("config", {}).get("Env") or (), escape=self.df.escape)
+        self._triggers(state, scope, stage)
         for ins in stage.instructions:
             self._next(ins.original)
             self._instruction(state, scope, ins)
@@ -127,6 +128,21 @@ class Builder:
             raise BockerError(f"pull access denied for {base}: no such image here (bocker builds offline: "
                               f"`bocker pull {base}` first)") from None
         return _State(image, images.config(self.cfg, image), image)
+
+    def _triggers(self, state, scope, stage):
+        """The base's ONBUILD triggers, run right after FROM as if written there; the child's config
+        drops them, so a grandchild does not run them again (Docker's semantics)."""
+        conf = state.config.get("config") or {}
+        triggers = conf.get("OnBuild") or []
+        if not triggers:
+            return
+        conf["OnBuild"] = None
+        state.key, state.pending = cache.key(state.key, "ONBUILD triggers run"), True
+        self.say(f"# Executing {len(triggers)} build trigger{'s' if len(triggers) > 1 else ''}")
+        for text in triggers:
+            ins = parser.parse_line(text, stage.line, self.df.escape)
+            parser.check(ins)
+            self._instruction(state, scope, ins)
 
     def _instruction(self, state, scope, ins):
         if ins.cmd in ("ARG", "ENV"):
