@@ -162,25 +162,6 @@ def add_tag(cfg, image_id, tag):
         _save_repositories(cfg, repos)
 
 
-def init(cfg, directory, tag):
-    """A directory becomes a read-only image subvolume (copied with reflinks where possible)."""
-    if not os.path.isdir(directory):
-        raise BockerError(f"{directory}: not a directory")
-    tag = normalize(tag)
-    if not valid_ref(tag):
-        raise BockerError(f"invalid reference format: '{tag}'")
-    work = cfg.path("images", f".init-{os.getpid()}")
-    store.create_subvolume(work)
-    try:
-        shell.run(["cp", "-a", "--reflink=auto", os.path.join(directory, "."), work])
-        image_config = new_config(created_by=f"bocker init {os.path.abspath(directory)}")
-        return register(cfg, work, image_config, tag=tag, move=True,
-                        size=None if shell.dry_run else dir_size(work))
-    except BaseException:
-        store.delete_subvolume(work)
-        raise
-
-
 def size(cfg, image_id):
     """Image size, computed once and cached: commit stays O(1), `images` pays once."""
     m = meta(cfg, image_id)

@@ -57,3 +57,47 @@ DF
     run bocker run --rm ob:grand cat /triggers
     assert_output "$(printf 'fired\nchild sees yes\ngrandchild')"
 }
+
+# the diff_id of a full walk of both trees (the slow way), to check the btrfs-send-based layer
+full_walk_diff_id() {
+    python3 - "$REPO/lib" "$1" "$2" <<'PY'
+import sys
+sys.path.insert(0, sys.argv[1])
+from bocker import layers
+hw = layers.HashWriter(None)
+layers.diff(sys.argv[2], sys.argv[3], hw)
+print(hw.digest())
+PY
+}
+
+@test "commit: the layer is computed when the image is made (btrfs send), equal to a full tree walk; save/load keep the id" {
+    base=$(bocker inspect --format '.[0].Id' busybox)
+    bocker run --name chg --network none busybox sh -c '
+        echo more >> /etc/passwd; mkdir -p /new/deep; echo x > /new/deep/f; ln /new/deep/f /new/hard
+        rm /bin/ls; mv /var/www /var/web; chmod 700 /home; ln -s /etc/passwd /lnk; mkfifo /fifo
+        rm -r /tmp; echo file-now > /tmp; rmdir /usr/sbin; touch -d 2001-01-01 /etc/group'
+    run bocker commit -m "many changes" chg chg:1
+    assert_success
+    id=${output#sha256:}
+    run bocker inspect --format '.[0].RootFS.diff_ids | length' chg:1
+    assert_output 2
+    diff_id=$(bocker inspect --format '.[0].RootFS.diff_ids[1]' chg:1)
+    assert_equal "$diff_id" "$(full_walk_diff_id "$BOCKER_ROOT/images/${base#sha256:}" "$BOCKER_ROOT/images/$id")"
+    # history: the commit's row has its layer's real size (a tar of a few small entries)
+    run bocker history --format json chg:1
+    assert_success
+    size=$(head -1 <<<"$output" | jq -r .Size)
+    [ "$size" -gt 1024 ] && [ "$size" -lt 65536 ]
+    # save and load (and so push) keep the id: nothing to compute any more
+    bocker save -o "$BK_TMP/chg.tar" chg:1
+    assert_equal "$(bocker inspect --format '.[0].Id' chg:1)" "sha256:$id"
+    bocker rmi chg:1
+    bocker rm chg
+    run bocker load -i "$BK_TMP/chg.tar"
+    assert_success
+    assert_equal "$(bocker inspect --format '.[0].Id' chg:1)" "sha256:$id"
+    run bocker run --rm --network none chg:1 sh -c 'cat /new/hard; cat /tmp; ls /var; test -e /bin/ls || echo no-ls'
+    assert_output "$(printf 'x\nfile-now\nweb\nno-ls')"
+    run bocker images --format json
+    refute_output --partial '"Tag": "<none>"'
+}

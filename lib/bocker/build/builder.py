@@ -190,7 +190,7 @@ class Builder:
         try:
             if workdir:
                 _mkdir_in(work, workdir)
-            image = images.register(self.cfg, work, state.config, parent=state.image, move=True)
+            image = layerstore.register(self.cfg, work, state.config, parent=state.image, move=True)
         except BaseException:
             _discard(work)
             raise
@@ -217,7 +217,7 @@ class Builder:
         """A filesystem step's result: an image of `source` with the config so far, cached."""
         conf = _copy(state.config)
         _history(conf, created_by)
-        image = images.register(self.cfg, source, conf, parent=state.image, move=move)
+        image = layerstore.register(self.cfg, source, conf, parent=state.image, move=move)
         cache.remember(self.cfg, key, image)
         state.image, state.config, state.key, state.pending = image, conf, key, False
         self.say(f" ---> {image[:12]}")
