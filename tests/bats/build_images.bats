@@ -101,3 +101,41 @@ PY
     run bocker images --format json
     refute_output --partial '"Tag": "<none>"'
 }
+
+@test "build: Ctrl-C during a RUN stops the build (exit 130) as a failure: no image, container, mount or cgroup left" {
+    printf 'FROM busybox\nRUN echo kept > /kept\nRUN trap "" INT; echo started; sleep 120; echo never\n' > "$CTX/Dockerfile"
+    before=$(ls -a "$BOCKER_ROOT/images" | sort)
+    # its own process group, signalled as a whole: what a terminal's Ctrl-C does
+    setsid "$BOCKER" build -t intr:1 "$CTX" > "$BK_TMP/intr.out" 2>&1 &
+    pid=$!
+    echo "$pid" >> "$BK_TMP/bg.pids"
+    for _ in $(seq 600); do
+        grep -qx started "$BK_TMP/intr.out" && break
+        sleep 0.1
+    done
+    assert grep -qx started "$BK_TMP/intr.out"
+    start=$SECONDS
+    kill -INT -- "-$pid"
+    code=0
+    wait "$pid" || code=$?
+    cat "$BK_TMP/intr.out"
+    assert_equal "$code" 130
+    [ $((SECONDS - start)) -lt 60 ]
+    refute grep -qx never "$BK_TMP/intr.out"
+    run bocker ps -aq
+    assert_output ""
+    run bocker inspect intr:1
+    assert_failure
+    # the cached first step is kept, nothing half-made: no work subvolume, no container, mount or cgroup
+    after=$(ls -a "$BOCKER_ROOT/images" | sort)
+    run comm -13 <(echo "$before") <(echo "$after")
+    refute_output --partial ".build-"
+    refute_output --partial ".layer-"
+    assert_equal "$(ls "$BOCKER_ROOT/containers" | wc -l)" 0
+    run grep -c "$BOCKER_ROOT/containers" /proc/mounts
+    assert_output 0
+    bk_assert_clean
+    printf 'FROM busybox\nRUN echo kept > /kept\n' > "$CTX/Dockerfile"
+    run bocker build "$CTX"
+    assert_line " ---> Using cache"
+}

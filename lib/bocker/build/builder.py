@@ -305,14 +305,27 @@ class Builder:
         return images.register(self.cfg, layerstore.empty_rootfs(self.cfg), _scratch_config())
 
     def _foreground(self, rec):
-        """Run the step's container, its output live (none with -q)."""
-        if not self.opts.quiet:
-            return lifecycle.run_foreground(self.cfg, rec)
+        """Run the step's container, its output live (none with -q). Ctrl-C (SIGINT, or SIGTERM)
+        kills it, whatever its command does with the signal, and stops the build as a failure does
+        (KeyboardInterrupt: the callers' clean-up runs, exit 130), as docker build cancels its step."""
         import contextlib
+        import signal
         import sys
-        with open(os.devnull, "w") as null, contextlib.redirect_stdout(null):
-            sys.stdout.buffer  # noqa: B018 -- relay writes to sys.stdout.buffer: the null file has one
-            return lifecycle.run_foreground(self.cfg, rec)
+        saved = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+        with _Interrupts(lambda: lifecycle.send_signal(self.cfg, rec["Id"], "KILL")) as stop:
+            try:
+                if not self.opts.quiet:
+                    code = lifecycle.run_foreground(self.cfg, rec)
+                else:
+                    with open(os.devnull, "w") as null, contextlib.redirect_stdout(null):
+                        sys.stdout.buffer  # noqa: B018 -- relay writes to sys.stdout.buffer: the null file has one
+                        code = lifecycle.run_foreground(self.cfg, rec)
+            finally:
+                for s, handler in saved.items():    # run's forwarding to the step's container ends with it
+                    signal.signal(s, handler)
+        if stop.hit:
+            raise KeyboardInterrupt
+        return code
 
     # --- COPY and ADD -----------------------------------------------------------------------
 
@@ -362,6 +375,49 @@ class Builder:
             else:
                 out += self.ctx.sources(src, ins.cmd)
         return out
+
+
+class _Interrupts:
+    """While a RUN step runs, `bocker run`'s handlers forward SIGINT/SIGTERM to the container's
+    PID 1, which ignores them unless it has a handler: this sees them too (the interpreter's wakeup
+    fd) and calls `kill` from a thread until the step ends."""
+
+    def __init__(self, kill):
+        self.kill, self.hit = kill, False
+
+    def __enter__(self):
+        import signal
+        import threading
+        self.r, self.w = os.pipe()
+        os.set_blocking(self.w, False)
+        self.old = signal.set_wakeup_fd(self.w, warn_on_full_buffer=False)
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._watch, daemon=True)
+        self.thread.start()
+        return self
+
+    def _watch(self):
+        import signal
+        while not self.hit:
+            data = os.read(self.r, 64)
+            if not data:
+                return
+            self.hit = any(b in (signal.SIGINT, signal.SIGTERM) for b in data)
+        while not self.done.is_set():           # (the container may still be starting)
+            try:
+                self.kill()
+            except BockerError:
+                pass
+            self.done.wait(0.2)
+
+    def __exit__(self, *exc):
+        import signal
+        signal.set_wakeup_fd(self.old)
+        self.done.set()
+        os.close(self.w)
+        self.thread.join(5)
+        os.close(self.r)
+        return False
 
 
 def _mounts(ins):
