@@ -139,3 +139,42 @@ PY
     run bocker build "$CTX"
     assert_line " ---> Using cache"
 }
+
+# a docker-registry on 127.0.0.1 (a free port, storage in this file's temp dir), once per file
+start_registry() {
+    command -v docker-registry >/dev/null || skip "docker-registry is not installed"
+    if [ ! -f "$BK_TMP/registry.pid" ]; then
+        port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+        echo "127.0.0.1:$port" > "$BK_TMP/registry.addr"
+        cat > "$BK_TMP/registry.yml" <<YML
+{"version": 0.1, "log": {"level": "error"}, "storage": {"filesystem": {"rootdirectory": "$BK_TMP/registry"}},
+ "http": {"addr": "127.0.0.1:$port"}}
+YML
+        docker-registry serve "$BK_TMP/registry.yml" >"$BK_TMP/registry.log" 2>&1 &
+        echo $! > "$BK_TMP/registry.pid"
+    fi
+    REG=$(cat "$BK_TMP/registry.addr")
+    wait_for curl -fs "http://$REG/v2/" -o /dev/null
+}
+
+@test "build: a built image pushed to the local registry keeps its id; skopeo copies it back with that id; pull runs it" {
+    start_registry
+    command -v skopeo >/dev/null || skip "skopeo is not installed"
+    echo from-context > "$CTX/f"
+    printf 'FROM busybox\nCOPY f /f\nRUN echo built >> /f\nENV X=1\nCMD ["cat", "/f"]\n' > "$CTX/Dockerfile"
+    id=$(bocker build -q -t "$REG/bld/app:1" "$CTX")
+    run bocker push "$REG/bld/app:1"
+    assert_success
+    assert_equal "$(bocker inspect --format '.[0].Id' "$REG/bld/app:1")" "$id"
+    skopeo copy -q --src-tls-verify=false "docker://$REG/bld/app:1" "oci:$BK_TMP/sk:app"
+    manifest=$(jq -r '.manifests[0].digest' "$BK_TMP/sk/index.json")
+    assert_equal "$(jq -r .config.digest "$BK_TMP/sk/blobs/sha256/${manifest#sha256:}")" "$id"
+    # its layers: busybox's, the COPY's and the RUN's (ENV and CMD make none)
+    assert_equal "$(jq '.layers | length' "$BK_TMP/sk/blobs/sha256/${manifest#sha256:}")" 3
+    bocker rmi -f "$REG/bld/app:1"
+    run bocker pull "$REG/bld/app:1"
+    assert_success
+    assert_equal "$(bocker inspect --format '.[0].Id' "$REG/bld/app:1")" "$id"
+    run bocker run --rm --network none "$REG/bld/app:1"
+    assert_output "$(printf 'from-context\nbuilt')"
+}
