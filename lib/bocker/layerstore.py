@@ -146,21 +146,19 @@ def prune(cfg):
     return removed
 
 
-def changed_paths(parent, child):
+def changed_paths(cfg, parent, child):
     """The paths that differ between two read-only subvolumes (and send's temporary names): the
-    btrfs send stream of `child` against `parent`, without file data, parsed."""
-    import subprocess
-    argv = ["btrfs", "send", "-q", "--no-data", "-p", parent, child]
-    proc = shell.spawn(argv, "send", stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    btrfs send stream of `child` against `parent`, without file data (small: metadata of what
+    changed), parsed."""
+    stream = os.path.join(tmpdir(cfg), f"{os.urandom(8).hex()}.send")
     try:
-        paths = layers.send_stream_paths(proc.stdout)
-        proc.stdout.read()
+        shell.run(["btrfs", "send", "-q", "--no-data", "-f", stream, "-p", parent, child])
+        if shell.dry_run:
+            return None
+        with open(stream, "rb") as f:
+            return layers.send_stream_paths(f)
     finally:
-        err = proc.stderr.read().decode(errors="replace")
-        code = proc.wait()
-    if code:
-        raise shell.CommandError(" ".join(argv), code, err)
-    return paths
+        store.unlink(stream)
 
 
 def _layer_of(cfg, parent, rootfs, config):
@@ -177,7 +175,7 @@ def _layer_of(cfg, parent, rootfs, config):
     hw = layers.HashWriter(None)
     how = f"the paths btrfs send names against {shell.quote(base)}" if base else "the whole rootfs"
     with shell.step("layer", f"layer of {rootfs}: tar of {how}"):
-        changed = changed_paths(base, rootfs) if base and not shell.dry_run else None
+        changed = changed_paths(cfg, base, rootfs) if base else None
         count = shell.do(f"# tar of {how} -> diff_id", layers.diff, base, rootfs, hw, split_path=split,
                          changed=changed)
     if shell.dry_run:

@@ -178,3 +178,16 @@ YML
     run bocker run --rm --network none "$REG/bld/app:1"
     assert_output "$(printf 'from-context\nbuilt')"
 }
+
+@test "commit --trace shows how the layer is found: btrfs send of the changed paths; --dry-run prints it, makes nothing" {
+    bocker run --name tr --network none busybox sh -c 'echo x > /x'
+    run bocker --trace commit tr tr:1
+    assert_success
+    assert_line --regexp '^\+ btrfs send -q --no-data -f .*\.send -p .*/images/[0-9a-f]{64} .*/images/\.layer-[0-9a-f]+$'
+    assert_line --regexp '^# tar of the paths btrfs send names against .*/images/[0-9a-f]{64} -> diff_id$'
+    run bocker --dry-run commit tr tr:2
+    assert_success
+    assert_line --regexp '^btrfs send -q --no-data -f .*\.send -p .*/images/[0-9a-f]{64} .*/images/\.layer-[0-9a-f]+$'
+    run bocker inspect tr:2
+    assert_failure
+}
