@@ -637,12 +637,38 @@ def diff(parent, child, out, split_path=None, changed=None):
     always give the same bytes. `changed` (relative paths, from `send_stream_paths`) limits the
     walk to those paths and their directories, and to the whole of a directory that is new at its
     place (absent from `parent` or another inode there: made or renamed in); the bytes are those of
-    the full walk. Returns the number of entries."""
+    the full walk. (A file changed in place that has other names is in the tar under each name:
+    that needs the full walk.) Returns the number of entries."""
+    entries = _entries(parent, child, None)
+    if changed is not None:
+        try:
+            entries = list(_entries(parent, child, _tree(changed)))
+        except _Relinked:
+            pass
     split = _SplitWriter(split_path) if split_path else None
     tw = _TarOut(out, split)
-    links = {}               # (dev, ino) -> first name written, for hard links inside the layer
-    kids = _tree(changed) if changed is not None else None
     count = 0
+    try:
+        for ti, path in entries:
+            tw.add(ti, path)
+            count += 1
+        tw.close()
+        if split:
+            split.commit()
+    finally:
+        if split and os.path.exists(split.tmp):
+            split.abort()
+    return count
+
+
+class _Relinked(Exception):
+    """A changed file with several names: only a full walk finds the others."""
+
+
+def _entries(parent, child, kids):
+    """(TarInfo, path) of the layer's entries in tar order; `kids` ({dir: names}) restricts the
+    walk to those names (None: everything)."""
+    links = {}               # (dev, ino) -> first name written, for hard links inside the layer
 
     def names_of(rel, cdir, pdir, full):
         """The names to compare in directory `rel`: all of both sides, or the changed ones."""
@@ -667,7 +693,6 @@ def diff(parent, child, out, split_path=None, changed=None):
     def walk(rel, in_parent=True, full=True):
         """`in_parent`: rel is a real directory in the parent too (checked with lstat at each
         level), so that a parent's symlink is never followed onto the host."""
-        nonlocal count
         cdir = os.path.join(child, rel) if rel else child
         pdir = (os.path.join(parent, rel) if rel else parent) if parent is not None and in_parent else None
         names, pnames = names_of(rel, cdir, pdir, full)
@@ -678,46 +703,38 @@ def diff(parent, child, out, split_path=None, changed=None):
                 ti = tarfile.TarInfo(f"{rel}/{WHITEOUT}{name}" if rel else WHITEOUT + name)
                 ti.mtime = 0
                 ti.uname = ti.gname = ""
-                tw.add(ti)
-                count += 1
+                yield ti, None
                 continue
             st = os.lstat(cpath)
             xs = _read_xattrs(cpath)
-            changed_ = True
+            changed = True
             pst = None
             if name in pnames:
                 ppath = os.path.join(pdir, name)
                 pst = os.lstat(ppath)
-                changed_ = not _same(st, pst, xs, _read_xattrs(ppath))
-                if not changed_ and stat.S_ISLNK(st.st_mode):
-                    changed_ = os.readlink(cpath) != os.readlink(ppath)
-            if changed_:
+                changed = not _same(st, pst, xs, _read_xattrs(ppath))
+                if not changed and stat.S_ISLNK(st.st_mode):
+                    changed = os.readlink(cpath) != os.readlink(ppath)
+            if changed:
                 ti = _tarinfo(tname, st, cpath, xs)
                 if ti is not None:
                     if ti.isreg() and st.st_nlink > 1:
+                        if kids is not None and pst is not None and pst.st_ino == st.st_ino:
+                            raise _Relinked(tname)
                         key = (st.st_dev, st.st_ino)
                         if key in links:
                             ti.type, ti.linkname, ti.size = tarfile.LNKTYPE, links[key], 0
                         else:
                             links[key] = tname
-                    tw.add(ti, cpath)
-                    count += 1
+                    yield ti, cpath
             if stat.S_ISDIR(st.st_mode):
                 same_dir = pst is not None and stat.S_ISDIR(pst.st_mode)
                 # a directory new at this place (or another inode here) is compared whole
                 sub_full = full or not same_dir or pst.st_ino != st.st_ino
                 if sub_full or tname in kids:
-                    walk(tname, same_dir, sub_full)
+                    yield from walk(tname, same_dir, sub_full)
 
-    try:
-        walk("", full=kids is None)
-        tw.close()
-        if split:
-            split.commit()
-    finally:
-        if split and os.path.exists(split.tmp):
-            split.abort()
-    return count
+    return walk("", full=kids is None)
 
 
 def _tree(paths):

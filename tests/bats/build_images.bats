@@ -100,6 +100,17 @@ PY
     assert_output "$(printf 'x\nfile-now\nweb\nno-ls')"
     run bocker images --format json
     refute_output --partial '"Tag": "<none>"'
+    # a file with two names changed in place: both names carry the change (a full walk finds the other)
+    bocker run --name chg2 --network none chg:1 sh -c 'echo changed >> /new/deep/f'
+    id2=$(bocker commit chg2 chg:2)
+    diff_id=$(bocker inspect --format '.[0].RootFS.diff_ids[2]' chg:2)
+    assert_equal "$diff_id" "$(full_walk_diff_id "$BOCKER_ROOT/images/$id" "$BOCKER_ROOT/images/${id2#sha256:}")"
+    bocker save -o "$BK_TMP/chg2.tar" chg:2
+    bocker rm chg2
+    bocker rmi chg:2 chg:1
+    bocker load -i "$BK_TMP/chg2.tar"
+    run bocker run --rm --network none chg:2 cat /new/hard
+    assert_output "$(printf 'x\nchanged')"
 }
 
 @test "build: Ctrl-C during a RUN stops the build (exit 130) as a failure: no image, container, mount or cgroup left" {
