@@ -202,3 +202,19 @@ YML
     run bocker inspect tr:2
     assert_failure
 }
+
+@test "build: \${VAR#pattern}, \${VAR%%pattern}, \${VAR//a/b} in ENV, WORKDIR and COPY, as BuildKit" {
+    echo data > "$CTX/app-1.2.txt"
+    cat > "$CTX/Dockerfile" <<'DF'
+FROM busybox
+ARG VERSION=v1.2.3-rc1
+ENV NUM=${VERSION#v} MAJOR=${VERSION%%.*} DASHED=${VERSION//./-}
+WORKDIR /opt/${VERSION%-*}
+COPY app-${NUM%.*}.txt ./
+CMD ["sh", "-c", "echo $NUM $MAJOR $DASHED; pwd; ls"]
+DF
+    run bocker build -t pat:1 "$CTX"
+    assert_success
+    run bocker run --rm --network none pat:1
+    assert_output "$(printf '1.2.3-rc1 v1 v1-2-3-rc1\n/opt/v1.2.3\napp-1.2.txt')"
+}
