@@ -35,7 +35,7 @@ done
 
 # --- tools (apt, only what is missing) --------------------------------------------------------
 need=()
-for p in podman runc crun hyperfine skopeo docker-registry jq; do
+for p in podman buildah runc crun hyperfine skopeo docker-registry jq; do
     dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed' || need+=("$p")
 done
 if [ ${#need[@]} -gt 0 ]; then

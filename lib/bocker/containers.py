@@ -640,7 +640,8 @@ def writable_size(cfg, cid):
 
 
 def commit(cfg, ref, tag=None, message="", author="", changes=()):
-    """Snapshot the container's rootfs into a new read-only image (O(1)) with its config."""
+    """Snapshot the container's rootfs into a new read-only image (O(1)) with its config and its
+    layer (what changed, found by btrfs send: its id is final)."""
     cid = resolve(cfg, ref)
     rec = load(cfg, cid)
     try:
@@ -662,4 +663,6 @@ def commit(cfg, ref, tag=None, message="", author="", changes=()):
         tag = images.normalize(tag)
         if not images.valid_ref(tag):
             raise BockerError(f"invalid reference format: '{tag}'")
-    return images.register(cfg, cdir(cfg, cid, "rootfs"), new, tag=tag, parent=rec["Image"] if parent else None)
+    from . import layerstore  # (not at the top: `run` need not load the layer and registry code)
+    return layerstore.register(cfg, cdir(cfg, cid, "rootfs"), new, tag=tag,
+                               parent=rec["Image"] if parent else None)

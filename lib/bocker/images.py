@@ -186,28 +186,9 @@ def add_tag(cfg, image_id, tag):
         _save_repositories(cfg, repos)
 
 
-def init(cfg, directory, tag):
-    """A directory becomes a read-only image subvolume (copied with reflinks where possible)."""
-    if not os.path.isdir(directory):
-        raise BockerError(f"{directory}: not a directory")
-    tag = normalize(tag)
-    if not valid_ref(tag):
-        raise BockerError(f"invalid reference format: '{tag}'")
-    work = cfg.path("images", f".init-{os.getpid()}")
-    store.create_subvolume(work)
-    try:
-        shell.run(["cp", "-a", "--reflink=auto", os.path.join(directory, "."), work])
-        image_config = new_config()
-        image_config["history"] = _init_history(image_config["created"], os.path.abspath(directory))
-        return register(cfg, work, image_config, tag=tag, move=True,
-                        size=None if shell.dry_run else dir_size(work))
-    except BaseException:
-        store.delete_subvolume(work)
-        raise
-
-
-def _init_history(created, directory):
-    """An image from a directory, told as Docker tells a base image: its files, then its CMD."""
+def base_history(created, directory):
+    """An image from a directory (`bocker init`), told as Docker tells a base image: its files,
+    then its CMD."""
     return [{"created": created, "created_by": f"/bin/sh -c #(nop) ADD dir:{directory} in / "},
             {"created": created, "created_by": '/bin/sh -c #(nop)  CMD ["sh"]', "empty_layer": True}]
 

@@ -7,7 +7,9 @@ apply(stream, dest)   extracts an OCI/Docker layer (gzip, zstd or plain tar) int
                       refused, symlinks met on the way are resolved *inside* `dest` and refused if
                       they point out of it, hard links may only name files inside it. Every step is
                       relative to an open directory fd (openat, O_NOFOLLOW), never a joined path.
-diff(parent, child)   writes the tar that turns `parent` into `child` (whiteouts for deletions).
+diff(parent, child)   writes the tar that turns `parent` into `child` (whiteouts for deletions),
+                      walking both trees, or only the paths a btrfs send stream names
+                      (send_stream_paths): time proportional to what changed.
 regenerate(...)       rebuilds a layer's exact tar bytes from its snapshot and the "tar split"
                       recorded while applying (or diffing) it: pushing or saving a pulled image
                       gives back the same diff_ids, so its config and id do not change.
@@ -629,30 +631,71 @@ def _tarinfo(name, st, path, xattrs):
     return ti
 
 
-def diff(parent, child, out, split_path=None):
+def diff(parent, child, out, split_path=None, changed=None):
     """Write to `out` the tar layer that turns directory `parent` (None: empty) into `child`:
     new and changed entries, `.wh.NAME` for deletions. Entries are sorted: the same two trees
-    always give the same bytes. Returns the number of entries."""
+    always give the same bytes. `changed` (relative paths, from `send_stream_paths`) limits the
+    walk to those paths and their directories, and to the whole of a directory that is new at its
+    place (absent from `parent` or another inode there: made or renamed in); the bytes are those of
+    the full walk. (A file changed in place that has other names is in the tar under each name:
+    that needs the full walk.) Returns the number of entries."""
+    entries = _entries(parent, child, None)
+    if changed is not None:
+        try:
+            entries = list(_entries(parent, child, _tree(changed)))
+        except _Relinked:
+            pass
     split = _SplitWriter(split_path) if split_path else None
     tw = _TarOut(out, split)
-    links = {}               # (dev, ino) -> first name written, for hard links inside the layer
     count = 0
+    try:
+        for ti, path in entries:
+            tw.add(ti, path)
+            count += 1
+        tw.close()
+        if split:
+            split.commit()
+    finally:
+        if split and os.path.exists(split.tmp):
+            split.abort()
+    return count
 
-    def walk(rel, in_parent=True):
+
+class _Relinked(Exception):
+    """A changed file with several names: only a full walk finds the others."""
+
+
+def _entries(parent, child, kids):
+    """(TarInfo, path) of the layer's entries in tar order; `kids` ({dir: names}) restricts the
+    walk to those names (None: everything)."""
+    links = {}               # (dev, ino) -> first name written, for hard links inside the layer
+
+    def names_of(rel, cdir, pdir, full):
+        """The names to compare in directory `rel`: all of both sides, or the changed ones."""
+        if full:
+            names = set(os.listdir(cdir))
+            pnames = set()
+            if pdir is not None:
+                try:
+                    if stat.S_ISDIR(os.lstat(pdir).st_mode):
+                        pnames = set(os.listdir(pdir))
+                except FileNotFoundError:
+                    pass
+            return names, pnames
+        names, pnames = set(), set()
+        for name in kids.get(rel, ()):
+            if os.path.lexists(os.path.join(cdir, name)):
+                names.add(name)
+            if pdir is not None and os.path.lexists(os.path.join(pdir, name)):
+                pnames.add(name)
+        return names, pnames
+
+    def walk(rel, in_parent=True, full=True):
         """`in_parent`: rel is a real directory in the parent too (checked with lstat at each
         level), so that a parent's symlink is never followed onto the host."""
-        nonlocal count
         cdir = os.path.join(child, rel) if rel else child
         pdir = (os.path.join(parent, rel) if rel else parent) if parent is not None and in_parent else None
-        names = set(os.listdir(cdir))
-        pnames = set()
-        if pdir is not None:
-            try:
-                pst = os.lstat(pdir)
-                if stat.S_ISDIR(pst.st_mode):
-                    pnames = set(os.listdir(pdir))
-            except FileNotFoundError:
-                pass
+        names, pnames = names_of(rel, cdir, pdir, full)
         for name in sorted(names | pnames):
             tname = f"{rel}/{name}" if rel else name
             cpath = os.path.join(cdir, name)
@@ -660,8 +703,7 @@ def diff(parent, child, out, split_path=None):
                 ti = tarfile.TarInfo(f"{rel}/{WHITEOUT}{name}" if rel else WHITEOUT + name)
                 ti.mtime = 0
                 ti.uname = ti.gname = ""
-                tw.add(ti)
-                count += 1
+                yield ti, None
                 continue
             st = os.lstat(cpath)
             xs = _read_xattrs(cpath)
@@ -677,25 +719,84 @@ def diff(parent, child, out, split_path=None):
                 ti = _tarinfo(tname, st, cpath, xs)
                 if ti is not None:
                     if ti.isreg() and st.st_nlink > 1:
+                        if kids is not None and pst is not None and pst.st_ino == st.st_ino:
+                            raise _Relinked(tname)
                         key = (st.st_dev, st.st_ino)
                         if key in links:
                             ti.type, ti.linkname, ti.size = tarfile.LNKTYPE, links[key], 0
                         else:
                             links[key] = tname
-                    tw.add(ti, cpath)
-                    count += 1
+                    yield ti, cpath
             if stat.S_ISDIR(st.st_mode):
-                walk(tname, pst is not None and stat.S_ISDIR(pst.st_mode))
+                same_dir = pst is not None and stat.S_ISDIR(pst.st_mode)
+                # a directory new at this place (or another inode here) is compared whole
+                sub_full = full or not same_dir or pst.st_ino != st.st_ino
+                if sub_full or tname in kids:
+                    yield from walk(tname, same_dir, sub_full)
 
-    try:
-        walk("")
-        tw.close()
-        if split:
-            split.commit()
-    finally:
-        if split and os.path.exists(split.tmp):
-            split.abort()
-    return count
+    return walk("", full=kids is None)
+
+
+def _tree(paths):
+    """{directory: names in it} of the given relative paths and all their ancestors."""
+    kids = {}
+    for p in paths:
+        parts = [x for x in p.split("/") if x not in ("", ".")]
+        if ".." in parts:
+            continue
+        for i, name in enumerate(parts):
+            kids.setdefault("/".join(parts[:i]), set()).add(name)
+    return kids
+
+
+# --- btrfs send streams -------------------------------------------------------------------
+
+SEND_MAGIC = b"btrfs-stream\0"
+_SEND_PATH, _SEND_PATH_TO, _SEND_DATA = 15, 16, 19
+_SEND_SUBVOL, _SEND_SNAPSHOT, _SEND_END = 1, 2, 21
+
+
+def send_stream_paths(stream):
+    """The paths a `btrfs send [--no-data] -p PARENT CHILD` stream touches (the name of every
+    command's path and rename target, as bytes decoded with surrogateescape, relative to the
+    subvolume): what changed from PARENT to CHILD, plus the temporary names (`o257-7-0`) send uses
+    on the way, which exist in neither tree. Format: btrfs-progs' send.h (v1-v3)."""
+    import struct
+
+    def read(n):
+        data = b""
+        while len(data) < n:
+            more = stream.read(n - len(data))
+            if not more:
+                raise LayerError("btrfs send stream: truncated")
+            data += more
+        return data
+    head = stream.read(len(SEND_MAGIC) + 4)
+    if len(head) < len(SEND_MAGIC) + 4 or not head.startswith(SEND_MAGIC):
+        raise LayerError("not a btrfs send stream")
+    version = struct.unpack_from("<I", head, len(SEND_MAGIC))[0]
+    paths = set()
+    while True:
+        hdr = stream.read(10)
+        if not hdr:
+            return paths
+        if len(hdr) < 10:
+            hdr += read(10 - len(hdr))
+        size, cmd, _crc = struct.unpack("<IHI", hdr)
+        body = read(size)
+        if cmd == _SEND_END:
+            return paths
+        if cmd in (_SEND_SUBVOL, _SEND_SNAPSHOT):
+            continue
+        pos = 0
+        while pos + 4 <= size:
+            kind, length = struct.unpack_from("<HH", body, pos)
+            if kind == _SEND_DATA and version >= 2:
+                break                    # v2+: the data attribute runs to the end of the command
+            value = body[pos + 4:pos + 4 + length]
+            pos += 4 + length
+            if kind in (_SEND_PATH, _SEND_PATH_TO):
+                paths.add(value.decode("utf-8", "surrogateescape"))
 
 
 # --- regenerate ---------------------------------------------------------------------------

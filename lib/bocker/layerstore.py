@@ -8,9 +8,11 @@ layers/<chain>.tarsplit.gz   the tar's headers as applied: the exact tar is rebu
                               snapshot, so a pulled image pushes/saves with the same diff_ids (id)
 layers/.tmp/                 downloads in progress (<digest>.part: resumed by the next pull)
 
-Images made locally (init, import of a directory, commit) get their layers when first pushed or
-saved: a tar diff between the image's snapshot and its parent's (or the whole rootfs). That fixes
-their config's rootfs.diff_ids, so they become a new image id; their tags move to it.
+An image made here (init, commit, a build step) gets its layer when it is made (`register`): the
+tar of what changed from its parent, found by btrfs's own change tracking (`btrfs send --no-data
+-p PARENT CHILD`: a walk of the changed metadata only), so its diff_ids and id are final at once and
+push, save, load and pull keep them. Images of older stores, made before, get their layer when first
+pushed or saved (`layered`): they become a new image id then, their tags move to it.
 """
 import json
 import os
@@ -144,6 +146,112 @@ def prune(cfg):
     return removed
 
 
+def changed_paths(cfg, parent, child):
+    """The paths that differ between two read-only subvolumes (and send's temporary names): the
+    btrfs send stream of `child` against `parent`, without file data (small: metadata of what
+    changed), parsed."""
+    stream = os.path.join(tmpdir(cfg), f"{os.urandom(8).hex()}.send")
+    try:
+        shell.run(["btrfs", "send", "-q", "--no-data", "-f", stream, "-p", parent, child])
+        if shell.dry_run:
+            return None
+        with open(stream, "rb") as f:
+            return layers.send_stream_paths(f)
+    finally:
+        store.unlink(stream)
+
+
+def _layer_of(cfg, parent, rootfs, config):
+    """Compute the layer of `rootfs` (read-only) over image `parent`, keep it as layers/<chain>,
+    and return (config with its rootfs.diff_ids, parent id: a legacy parent may get a new one).
+    No layer when nothing changed and the step's history entry says so (a metadata-only step)."""
+    if parent:
+        parent, praw, pchains = layered(cfg, parent)
+        pdiffs = json.loads(praw)["rootfs"]["diff_ids"]
+        base = images.rootfs(cfg, parent)
+    else:
+        pchains, pdiffs, base = [], [], None
+    split = os.path.join(tmpdir(cfg), f"{os.urandom(8).hex()}.tarsplit.gz")
+    hw = layers.HashWriter(None)
+    how = f"the paths btrfs send names against {shell.quote(base)}" if base else "the whole rootfs"
+    with shell.step("layer", f"layer of {rootfs}: tar of {how}"):
+        changed = changed_paths(cfg, base, rootfs) if base else None
+        count = shell.do(f"# tar of {how} -> diff_id", layers.diff, base, rootfs, hw, split_path=split,
+                         changed=changed)
+    if shell.dry_run:
+        return config, parent
+    hist = config.setdefault("history", [])
+    if count == 0 and (not hist or hist[-1].get("empty_layer")):
+        store.unlink(split)
+        config["rootfs"] = {"type": "layers", "diff_ids": list(pdiffs)}
+        return config, parent
+    if hist:
+        hist[-1].pop("empty_layer", None)      # (a WORKDIR made at a stage's end: its files count)
+    diff_ids = list(pdiffs) + [hw.digest()]
+    chain = chain_ids(diff_ids)[-1]
+    with store.lock(cfg.path("layers", ".lock")):
+        if os.path.isdir(layer_dir(cfg, chain)):
+            store.unlink(split)
+        else:
+            store.snapshot(rootfs, layer_dir(cfg, chain), readonly=True)
+            os.replace(split, layer_dir(cfg, chain) + ".tarsplit.gz")
+            save_meta(cfg, chain, {"chain_id": chain, "diff_id": hw.digest(),
+                                   "parent": pchains[-1] if pchains else None, "size": hw.count,
+                                   "blobs": [], "sources": []})
+    config["rootfs"] = {"type": "layers", "diff_ids": diff_ids}
+    return config, parent
+
+
+def register(cfg, source, config, parent=None, tag=None, move=False):
+    """Make `source` (a subvolume; taken over when `move`) an image of `config` over image
+    `parent`, its layer computed now: its id never changes after. Returns the image id."""
+    work = cfg.path("images", f".layer-{os.urandom(6).hex()}")
+    if move:
+        shell.do(f"mv {shell.quote(source)} {shell.quote(work)}", os.rename, source, work)
+        store.set_readonly(work)
+    else:
+        store.snapshot(source, work, readonly=True)
+    try:
+        config, parent = _layer_of(cfg, parent, work, config)
+        return images.register_raw(cfg, work, imageconfig.config_bytes_of(config), tag=tag, parent=parent,
+                                   move=True)
+    except BaseException:
+        if os.path.exists(work):
+            store.delete_subvolume(work)
+        raise
+
+
+def init(cfg, directory, tag):
+    """`bocker init DIR`: a directory becomes a one-layer image (copied with reflinks where possible)."""
+    if not os.path.isdir(directory):
+        raise BockerError(f"{directory}: not a directory")
+    tag = images.normalize(tag)
+    if not images.valid_ref(tag):
+        raise BockerError(f"invalid reference format: '{tag}'")
+    work = cfg.path("images", f".init-{os.getpid()}")
+    store.create_subvolume(work)
+    try:
+        shell.run(["cp", "-a", "--reflink=auto", os.path.join(directory, "."), work])
+        config = images.new_config()
+        config["history"] = images.base_history(config["created"], os.path.abspath(directory))
+        return register(cfg, work, config, tag=tag, move=True)
+    except BaseException:
+        if os.path.exists(work):
+            store.delete_subvolume(work)
+        raise
+
+
+def complete(cfg, config, meta):
+    """Whether an image's layers are all known: every diff_id's layer exists and, for an image made
+    here on a parent, one diff_id per history entry that is no empty layer."""
+    diff_ids = (config.get("rootfs") or {}).get("diff_ids") or []
+    if not all(os.path.isdir(layer_dir(cfg, c)) for c in chain_ids(diff_ids)):
+        return False
+    if not meta.get("parent"):
+        return bool(diff_ids)
+    return sum(1 for h in config.get("history") or [] if not h.get("empty_layer")) == len(diff_ids)
+
+
 def _converted(cfg):
     return store.read_json(cfg.path("layers", "converted.json"), default={})
 
@@ -162,9 +270,9 @@ def layered(cfg, image_id):
     meta = images.meta(cfg, image_id)
     diff_ids = (config.get("rootfs") or {}).get("diff_ids") or []
     chains = chain_ids(diff_ids)
-    if not meta.get("parent") and chains and all(os.path.isdir(layer_dir(cfg, c)) for c in chains):
+    if complete(cfg, config, meta):
         return image_id, raw, chains
-    # a local image: its layer is its difference from its parent (or its whole tree)
+    # an image of an older store: its layer is its difference from its parent (or its whole tree)
     if meta.get("parent"):
         _, praw, pchains = layered(cfg, meta["parent"])
         pdiffs = json.loads(praw)["rootfs"]["diff_ids"]
@@ -256,7 +364,7 @@ def history(cfg, ref):
         m = layer_meta(cfg, c)
         sizes.append(m.get("size", 0) if m else 0)
     rows, li = [], 0
-    local = bool(images.meta(cfg, image_id).get("parent")) or not diff_ids
+    local = not complete(cfg, config, images.meta(cfg, image_id))
     for i, h in enumerate(hist):
         size = 0
         if not h.get("empty_layer"):

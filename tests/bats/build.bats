@@ -205,7 +205,7 @@ DF
     parent=$(bocker inspect --format '.[0].Parent' inter:1)
     run bocker images -q --no-trunc
     refute_line --partial "$parent"
-    bocker image prune >/dev/null
+    bocker image prune -f >/dev/null
     run bocker build "$CTX"
     assert_equal "$(grep -c -- '---> Using cache' <<<"$output")" 2
 }

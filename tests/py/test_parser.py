@@ -166,8 +166,10 @@ def test_expand(word, expected):
 @pytest.mark.parametrize("word, message", [
     ("${A", "syntax error: missing '}'"), ("${A:-x", "syntax error: missing '}'"),
     ("${}", "syntax error: bad substitution"), ("${:x}", "syntax error: bad substitution"),
-    ("${A%x}", "unsupported modifier (%) in substitution"),
-    ("${UNSET:?needs a value}", "UNSET: needs a value"), ("${EMPTY:?}", "EMPTY: is not allowed to be unset"),
+    ("${A:%x}", "unsupported modifier (:%) in substitution"), ("${A:#}", "unsupported modifier (:#) in substitution"),
+    ("${A:/x/y}", "unsupported modifier (:/) in substitution"), ("${A^^}", "unsupported modifier (^) in substitution"),
+    ("${UNSET:?needs a value}", "UNSET: needs a value"), ("${EMPTY:?}", "EMPTY: is not allowed to be empty"),
+    ("${UNSET:?}", "UNSET: is not allowed to be unset"),
     ("${UNSET?}", "UNSET: is not allowed to be unset"),
     ("'open", "unexpected end of statement while looking for matching single-quote"),
     ('"open', "unexpected end of statement while looking for matching double-quote"),
@@ -175,6 +177,42 @@ def test_expand(word, expected):
 def test_expand_errors(word, message):
     with pytest.raises(ParseError, match="^" + re.escape(message) + "$"):
         expand(word, ENV)
+
+
+# `#`/`##`/`%`/`%%` trims and `/`/`//` replacements, as BuildKit's lexer has them (shell/lex.go:
+# processDollar, convertShellPatternToRegex, trimPrefix/trimSuffix): cases of our own in the manner of
+# its lex_test.go
+PATHS = {"P": "/usr/local/lib/libz.so.1.2", "V": "v1.2.3-rc1", "STAR": "a*b*c", "SEP": "/",
+         "DOTS": "x.y.z", "NEEDLE": "\\*", "EMPTY": "", "LIT": "(1+1)=[2]"}
+
+
+@pytest.mark.parametrize("word, expected", [
+    ("${P#*/}", "usr/local/lib/libz.so.1.2"), ("${P##*/}", "libz.so.1.2"),
+    ("${P%/*}", "/usr/local/lib"), ("${P%%.*}", "/usr/local/lib/libz"), ("${P%.*}", "/usr/local/lib/libz.so.1"),
+    ("${V#v}", "1.2.3-rc1"), ("${V%-rc?}", "v1.2.3"), ("${V%-*}", "v1.2.3"), ("${V#x}", "v1.2.3-rc1"),
+    ("${V#}", "v1.2.3-rc1"), ("${V%%}", "v1.2.3-rc1"), ("${V#*}", "v1.2.3-rc1"), ("${V##*}", ""),
+    ("${V%*}", "v1.2.3-rc1"), ("${V%%*}", ""), ("${UNSET#x}", ""), ("${EMPTY%%*}", ""),
+    ("${STAR#*\\*}", "b*c"), ("${STAR%\\**}", "a*b"), ("${STAR%%\\**}", "a"), ("${STAR##$NEEDLE}", "a*b*c"),
+    ("${DOTS#$UNSET}", "x.y.z"), ("${DOTS%.$EMPTY*}", "x.y"), ("${LIT#(1+1)=}", "[2]"), ("${LIT%[2]}", "(1+1)="),
+    ("${P/lib/LIB}", "/usr/local/LIB/libz.so.1.2"), ("${P//lib/LIB}", "/usr/local/LIB/LIBz.so.1.2"),
+    ("${P//\\//:}", ":usr:local:lib:libz.so.1.2"), ("${P/$SEP/}", "usr/local/lib/libz.so.1.2"),
+    ("${DOTS//./-}", "x-y-z"), ("${DOTS/?/Q}", "Q.y.z"), ("${DOTS/.*/!}", "x!"), ("${STAR//\\*/+}", "a+b+c"),
+    ("${V/$EMPTY/>}", ">v1.2.3-rc1"), ("${V///}", "v1.2.3-rc1"), ("${UNSET/a/b}", ""),
+    ("${DOTS/y/\\}}", "x.\\}.z"),  # (the replacement keeps its escapes, as BuildKit's) ('"${P##*/}"', "libz.so.1.2"), ("${V%-rc1}-final", "v1.2.3-final"),
+])
+def test_expand_patterns(word, expected):
+    assert expand(word, PATHS) == expected
+
+
+@pytest.mark.parametrize("word, message", [
+    ("${P//lib}", "syntax error: missing '/' in ${}"), ("${P/x/y", "syntax error: missing '}'"),
+    ("${P#\\a}", "invalid pattern (\\a) in substitution: invalid escape '\\a'"),
+    # (a suffix pattern is searched reversed, and BuildKit's message shows it so)
+    ("${LIT%[2\\]}", "invalid pattern (\\]2[) in substitution: invalid escape '\\]'"), ("${P%%x", "syntax error: missing '}'"),
+])
+def test_expand_pattern_errors(word, message):
+    with pytest.raises(ParseError, match="^" + re.escape(message) + "$"):
+        expand(word, PATHS)
 
 
 def test_expand_with_the_backtick_escape_and_without_an_environment():

@@ -137,7 +137,7 @@ def busybox_dir(path, extra=None):
 
 def make_image(cfg, tmp_path, tag, extra=None):
     src = busybox_dir(tmp_path / f"src-{tag.replace('/', '_').replace(':', '_')}", extra)
-    return images.init(cfg, str(src), tag)
+    return layerstore.init(cfg, str(src), tag)
 
 
 def commit_like(cfg, parent_id, tag, add=None, remove=()):

@@ -106,6 +106,7 @@ class Builder:
         self.say(f" ---> {state.image[:12] if state.image else 'scratch'}")
         scope = parser.Scope(self.opts.build_args, self.global_args,
                              env=state.config.get("config", {}).get("Env") or (), escape=self.df.escape)
+        self._triggers(state, scope, stage)
         for ins in stage.instructions:
             self._next(ins.original)
             self._instruction(state, scope, ins)
@@ -127,6 +128,21 @@ class Builder:
             raise BockerError(f"pull access denied for {base}: no such image here (bocker builds offline: "
                               f"`bocker pull {base}` first)") from None
         return _State(image, images.config(self.cfg, image), image)
+
+    def _triggers(self, state, scope, stage):
+        """The base's ONBUILD triggers, run right after FROM as if written there; the child's config
+        drops them, so a grandchild does not run them again (Docker's semantics)."""
+        conf = state.config.get("config") or {}
+        triggers = conf.get("OnBuild") or []
+        if not triggers:
+            return
+        conf["OnBuild"] = None
+        state.key, state.pending = cache.key(state.key, "ONBUILD triggers run"), True
+        self.say(f"# Executing {len(triggers)} build trigger{'s' if len(triggers) > 1 else ''}")
+        for text in triggers:
+            ins = parser.parse_line(text, stage.line, self.df.escape)
+            parser.check(ins)
+            self._instruction(state, scope, ins)
 
     def _instruction(self, state, scope, ins):
         if ins.cmd in ("ARG", "ENV"):
@@ -174,7 +190,7 @@ class Builder:
         try:
             if workdir:
                 _mkdir_in(work, workdir)
-            image = images.register(self.cfg, work, state.config, parent=state.image, move=True)
+            image = layerstore.register(self.cfg, work, state.config, parent=state.image, move=True)
         except BaseException:
             _discard(work)
             raise
@@ -201,7 +217,7 @@ class Builder:
         """A filesystem step's result: an image of `source` with the config so far, cached."""
         conf = _copy(state.config)
         _history(conf, created_by)
-        image = images.register(self.cfg, source, conf, parent=state.image, move=move)
+        image = layerstore.register(self.cfg, source, conf, parent=state.image, move=move)
         cache.remember(self.cfg, key, image)
         state.image, state.config, state.key, state.pending = image, conf, key, False
         self.say(f" ---> {image[:12]}")
@@ -289,14 +305,27 @@ class Builder:
         return images.register(self.cfg, layerstore.empty_rootfs(self.cfg), _scratch_config())
 
     def _foreground(self, rec):
-        """Run the step's container, its output live (none with -q)."""
-        if not self.opts.quiet:
-            return lifecycle.run_foreground(self.cfg, rec)
+        """Run the step's container, its output live (none with -q). Ctrl-C (SIGINT, or SIGTERM)
+        kills it, whatever its command does with the signal, and stops the build as a failure does
+        (KeyboardInterrupt: the callers' clean-up runs, exit 130), as docker build cancels its step."""
         import contextlib
+        import signal
         import sys
-        with open(os.devnull, "w") as null, contextlib.redirect_stdout(null):
-            sys.stdout.buffer  # noqa: B018 -- relay writes to sys.stdout.buffer: the null file has one
-            return lifecycle.run_foreground(self.cfg, rec)
+        saved = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+        with _Interrupts(lambda: lifecycle.send_signal(self.cfg, rec["Id"], "KILL")) as stop:
+            try:
+                if not self.opts.quiet:
+                    code = lifecycle.run_foreground(self.cfg, rec)
+                else:
+                    with open(os.devnull, "w") as null, contextlib.redirect_stdout(null):
+                        sys.stdout.buffer  # noqa: B018 -- relay writes to sys.stdout.buffer: the null file has one
+                        code = lifecycle.run_foreground(self.cfg, rec)
+            finally:
+                for s, handler in saved.items():    # run's forwarding to the step's container ends with it
+                    signal.signal(s, handler)
+        if stop.hit:
+            raise KeyboardInterrupt
+        return code
 
     # --- COPY and ADD -----------------------------------------------------------------------
 
@@ -346,6 +375,49 @@ class Builder:
             else:
                 out += self.ctx.sources(src, ins.cmd)
         return out
+
+
+class _Interrupts:
+    """While a RUN step runs, `bocker run`'s handlers forward SIGINT/SIGTERM to the container's
+    PID 1, which ignores them unless it has a handler: this sees them too (the interpreter's wakeup
+    fd) and calls `kill` from a thread until the step ends."""
+
+    def __init__(self, kill):
+        self.kill, self.hit = kill, False
+
+    def __enter__(self):
+        import signal
+        import threading
+        self.r, self.w = os.pipe()
+        os.set_blocking(self.w, False)
+        self.old = signal.set_wakeup_fd(self.w, warn_on_full_buffer=False)
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._watch, daemon=True)
+        self.thread.start()
+        return self
+
+    def _watch(self):
+        import signal
+        while not self.hit:
+            data = os.read(self.r, 64)
+            if not data:
+                return
+            self.hit = any(b in (signal.SIGINT, signal.SIGTERM) for b in data)
+        while not self.done.is_set():           # (the container may still be starting)
+            try:
+                self.kill()
+            except BockerError:
+                pass
+            self.done.wait(0.2)
+
+    def __exit__(self, *exc):
+        import signal
+        signal.set_wakeup_fd(self.old)
+        self.done.set()
+        os.close(self.w)
+        self.thread.join(5)
+        os.close(self.r)
+        return False
 
 
 def _mounts(ins):

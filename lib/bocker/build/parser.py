@@ -435,14 +435,17 @@ def _stages(directives, instructions, warnings):
 
 class _Word:
     """BuildKit's shell.Lex for one word: quotes removed ('...' literal, "..." substituted), the
-    escape character escapes, `$NAME`/`${NAME}` and the `-`, `+`, `?` modifiers with or without `:`.
+    escape character escapes, `$NAME`/`${NAME}`, the `-`, `+`, `?` modifiers with or without `:`,
+    and `#`, `##`, `%`, `%%` (trim a shortest/longest prefix/suffix pattern), `/`, `//` (replace the
+    first/every match): patterns with `*`, `?` and `\\` escapes, as BuildKit's processDollar.
     `env` None: no substitution at all, `$` is a plain character."""
     __slots__ = ("s", "i", "env", "esc")
 
     def __init__(self, s, env, esc):
         self.s, self.i, self.env, self.esc = s, 0, env, esc
 
-    def word(self, stop=None):
+    def word(self, stop=None, raw=False, missing=None):
+        """Up to `stop` (consumed); `raw`: escapes are kept for a pattern to read them."""
         s, out = self.s, []
         while self.i < len(s):
             ch = s[self.i]
@@ -458,13 +461,15 @@ class _Word:
             else:
                 self.i += 1
                 if ch == self.esc:
+                    if raw:
+                        out.append(ch)
                     if self.i == len(s):                # an escape at the end is dropped
                         break
                     ch = s[self.i]
                     self.i += 1
                 out.append(ch)
         if stop:
-            raise ParseError(f"syntax error: missing '{stop}'")
+            raise ParseError(missing or f"syntax error: missing '{stop}'")
         return "".join(out)
 
     def single(self):
@@ -525,22 +530,83 @@ class _Word:
         self.i += 1
         if op == "}":
             return self.env.get(name, "")
+        if op == "/":
+            return self.replace(name)
         colon = op == ":"
         if colon:
             op = s[self.i:self.i + 1]
             self.i += 1
-        if not op or op not in "-+?":
-            raise ParseError(f"unsupported modifier ({op}) in substitution")
-        word = self.word("}")
+        if not op or op not in ("-+?" if colon else "-+?#%"):
+            raise ParseError(f"unsupported modifier ({':' if colon else ''}{op}) in substitution")
+        word = self.word("}", raw=op in "#%")
         value = self.env.get(name)
         present = bool(value) if colon else value is not None       # `:` also counts an empty value
         if op == "-":
             return value if present else word
         if op == "+":
             return word if present else ""
-        if not present:
-            raise ParseError(f"{name}: {word or 'is not allowed to be unset'}")
-        return value
+        if op == "?":
+            if not present:
+                why = "is not allowed to be empty" if value is not None else "is not allowed to be unset"
+                raise ParseError(f"{name}: {word or why}")
+            return value
+        greedy = word.startswith(op)
+        word = word[1:] if greedy else word
+        if op == "#":
+            return _trim_prefix(word, value or "", greedy)
+        return _trim_prefix(_reverse_pattern(word), (value or "")[::-1], greedy)[::-1]
+
+    def replace(self, name):
+        """`${NAME/pattern/string}`, `${NAME//pattern/string}`: the first (every) longest match."""
+        every = self.s[self.i:self.i + 1] == "/"
+        self.i += every
+        pattern = self.word("/", raw=True, missing="syntax error: missing '/' in ${}")
+        string = self.word("}", raw=True)
+        regex = _pattern(pattern, greedy=True, anchored=False)
+        return regex.sub(lambda _: string, self.env.get(name) or "", count=0 if every else 1)
+
+
+def _pattern(pattern, greedy, anchored):
+    """A shell pattern (`*`, `?`, `\\` escapes; `\\}` and `\\/` are the plain characters) as a
+    regex: BuildKit's convertShellPatternToRegex."""
+    out, i = ["^"] if anchored else [], 0
+    while i < len(pattern):
+        ch = pattern[i]
+        i += 1
+        if ch == "*":
+            out.append(".*" if greedy else ".*?")
+        elif ch == "?":
+            out.append(".")
+        elif ch == "\\" and pattern[i:i + 1] in ("}", "/"):
+            continue
+        elif ch == "\\":
+            if pattern[i:i + 1] not in ("*", "?", "\\"):
+                raise ParseError(f"invalid pattern ({pattern}) in substitution: invalid escape "
+                                 f"'\\{pattern[i:i + 1]}'")
+            out.append("\\" + pattern[i])
+            i += 1
+        else:
+            out.append(re.escape(ch))
+    return re.compile("".join(out))
+
+
+def _trim_prefix(pattern, value, greedy):
+    m = _pattern(pattern, greedy, anchored=True).search(value)
+    return value[m.end():] if m else value
+
+
+def _reverse_pattern(pattern):
+    """A pattern read backwards, its escapes kept in front of what they escape (the shortest
+    suffix is then the shortest prefix of the reversed value: regexes search leftmost)."""
+    out, i = [], 0
+    while i < len(pattern):
+        if pattern[i] == "\\" and i + 1 < len(pattern):
+            out.append(pattern[i:i + 2])
+            i += 2
+        else:
+            out.append(pattern[i])
+            i += 1
+    return "".join(reversed(out))
 
 
 def expand(word, env, escape="\\"):

@@ -46,7 +46,8 @@ def _dockerfile(a):
 def cmd_build(cfg, a):
     """Build an image from a Dockerfile (each step a btrfs snapshot, cached).
 
-    Output as Docker's classic builder; a failing RUN stops the build with exit 1."""
+    Output as Docker's classic builder; a failing RUN stops the build with exit 1 (as docker build),
+    Ctrl-C with 130, a Dockerfile that does not parse with 125; nothing half-made is left."""
     from .. import images
     from ..build import builder
     for tag in a.tag:

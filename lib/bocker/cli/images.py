@@ -10,8 +10,8 @@ from .verbs import (DEFAULT_IMAGE, FORCE, FORMAT, PRUNE_FILTER, QUIET, arg, conf
 @verb("init", arg("directory", help="a root filesystem directory"), arg("name", help="NAME[:TAG]"))
 def cmd_init(cfg, a):
     """Make an image from a directory (copied into a read-only btrfs subvolume)."""
-    from .. import images
-    print(images.init(cfg, a.directory, a.name))
+    from .. import layerstore
+    print(layerstore.init(cfg, a.directory, a.name))
 
 
 @verb("images", arg("-q", "--quiet", action="store_true", help="only image ids"),
