@@ -198,7 +198,8 @@ PATHS = {"P": "/usr/local/lib/libz.so.1.2", "V": "v1.2.3-rc1", "STAR": "a*b*c", 
     ("${P//\\//:}", ":usr:local:lib:libz.so.1.2"), ("${P/$SEP/}", "usr/local/lib/libz.so.1.2"),
     ("${DOTS//./-}", "x-y-z"), ("${DOTS/?/Q}", "Q.y.z"), ("${DOTS/.*/!}", "x!"), ("${STAR//\\*/+}", "a+b+c"),
     ("${V/$EMPTY/>}", ">v1.2.3-rc1"), ("${V///}", "v1.2.3-rc1"), ("${UNSET/a/b}", ""),
-    ("${DOTS/y/\\}}", "x.\\}.z"),  # (the replacement keeps its escapes, as BuildKit's) ('"${P##*/}"', "libz.so.1.2"), ("${V%-rc1}-final", "v1.2.3-final"),
+    ("${DOTS/y/\\}}", "x.\\}.z"),  # (the replacement keeps its escapes, as BuildKit's)
+    ('"${P##*/}"', "libz.so.1.2"), ("${V%-rc1}-final", "v1.2.3-final"),
 ])
 def test_expand_patterns(word, expected):
     assert expand(word, PATHS) == expected
