@@ -62,6 +62,19 @@ def test_escape_directive_changes_the_continuation_and_the_word_escape():
     assert run.args == ["dir c:\\   /w"]
 
 
+def test_an_escaped_escape_at_the_end_does_not_continue_the_line():
+    # (BuildKit's continuation regex: an escape not preceded by another one; so three end it too)
+    env_c, env_d, run, run2 = one("ENV C ends\\\\\nENV D next\nRUN a \\\\\\\nRUN b\n")
+    assert (env_c.args, env_d.args, run.args, run2.args) == (["C=ends\\\\"], ["D=next"], ["a \\\\\\"], ["b"])
+    d = parse("# escape=`\nFROM x\nRUN a ``\nRUN b `\n c\n")
+    assert [i.args for i in d.stages[0].instructions] == [["a ``"], ["b  c"]]
+
+
+def test_flags_use_the_escape_directive():
+    d = parse("# escape=`\nFROM x\nRUN --mount=type=bind,target=C:\\src,source=a`,b dir\n")
+    assert d.stages[0].instructions[0].flags == [("mount", "type=bind,target=C:\\src,source=a,b")]
+
+
 def test_a_directive_after_an_instruction_is_a_comment():
     d = parse("FROM x\n# escape=`\nRUN a \\\n b\n")
     assert d.directives == {} and d.stages[0].instructions[0].args == ["a  b"]
@@ -122,6 +135,7 @@ def test_stage_lookup_by_name_and_index():
     ("FROM x\nHEALTHCHECK SOMETIMES x\n", 'Dockerfile:2: Unknown type "SOMETIMES" in HEALTHCHECK (try CMD)'),
     ("FROM x\nHEALTHCHECK NONE x\n", "Dockerfile:2: HEALTHCHECK NONE takes no arguments"),
     ("FROM x\nHEALTHCHECK CMD\n", "Dockerfile:2: Missing command after HEALTHCHECK CMD"),
+    ("FROM x\nHEALTHCHECK\n", "Dockerfile:2: HEALTHCHECK requires at least one argument"),
     ("FROM x\nSHELL /bin/sh -c\n", "Dockerfile:2: SHELL requires the arguments to be in JSON form"),
     ("FROM x\nONBUILD ONBUILD RUN x\n", "Dockerfile:2: Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed"),
     ("FROM x\nONBUILD FROM y\n", "Dockerfile:2: FROM isn't allowed as an ONBUILD trigger"),

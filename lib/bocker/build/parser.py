@@ -125,9 +125,9 @@ class Dockerfile:
 
 # --- one instruction ----------------------------------------------------------------------------
 
-def _flags(rest):
+def _flags(rest, escape):
     """([flag words], the rest) of the text after the command (BuildKit's extractBuilderFlags): the
-    leading words that start with `--`, quotes and backslashes processed; a bare `--` ends them."""
+    leading words that start with `--`, quotes and escapes processed; a bare `--` ends them."""
     words, word, quote, blank_ok, phase, i, n = [], "", "", False, 0, 0, len(rest)
     while i < n:
         ch = rest[i]
@@ -147,17 +147,17 @@ def _flags(rest):
                 word, blank_ok, phase = "", False, 0
             elif ch in "'\"":
                 quote, blank_ok, phase = ch, True, 2
-            elif ch == "\\" and i + 1 < n:
+            elif ch == escape and i + 1 < n:
                 i += 1
                 word += rest[i]
-            elif ch != "\\":
+            elif ch != escape:
                 word += ch
         elif ch == quote:                           # in quotes
             phase = 1
-        elif ch == "\\" and i + 1 < n:
+        elif ch == escape and i + 1 < n:
             i += 1
             word += rest[i]
-        elif ch != "\\":
+        elif ch != escape:
             word += ch
         i += 1
     if phase and word != "--" and (blank_ok or word):
@@ -263,7 +263,7 @@ def parse_line(text, line=None, escape="\\"):
         return None
     parts = _WS.split(text, 1)
     cmd = parts[0].upper()
-    words, rest = _flags(parts[1]) if len(parts) == 2 else ([], "")
+    words, rest = _flags(parts[1], escape) if len(parts) == 2 else ([], "")
     flags = []
     for w in words:
         name, eq, value = w[2:].partition("=")
@@ -272,7 +272,7 @@ def parse_line(text, line=None, escape="\\"):
     return Instruction(cmd, args, flags, line, text, json_form)
 
 
-def check(ins):
+def check(ins, escape="\\"):
     """Refuse what Docker refuses when it reads an instruction: unknown instructions and flags, and
     missing or malformed arguments; each error names the instruction's line."""
     cmd, args = ins.cmd, ins.args
@@ -297,23 +297,23 @@ def check(ins):
     elif cmd in ("MAINTAINER", "STOPSIGNAL", "USER", "WORKDIR"):
         if not args:
             fail(f"{cmd} requires exactly one argument")
-    elif cmd == "HEALTHCHECK":
-        kind = args[0].upper() if args else ""
+    elif cmd == "HEALTHCHECK" and args:
+        kind = args[0].upper()
         if kind == "NONE" and len(args) > 1:
             fail("HEALTHCHECK NONE takes no arguments")
         if kind == "CMD" and len(args) == 1:
             fail("Missing command after HEALTHCHECK CMD")
         if kind not in ("NONE", "CMD"):
-            fail(f'Unknown type "{args[0] if args else ""}" in HEALTHCHECK (try CMD)')
+            fail(f'Unknown type "{args[0]}" in HEALTHCHECK (try CMD)')
     elif cmd == "SHELL" and args and not ins.json_form:
         fail("SHELL requires the arguments to be in JSON form")
     elif cmd == "ONBUILD" and args:
-        trigger = parse_line(args[0], ins.line)
+        trigger = parse_line(args[0], ins.line, escape)
         if trigger.cmd == "ONBUILD":
             fail("Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed")
         if trigger.cmd in ("FROM", "MAINTAINER"):
             fail(f"{trigger.cmd} isn't allowed as an ONBUILD trigger")
-        check(trigger)
+        check(trigger, escape)
     if not args and not (cmd in ("CMD", "ENTRYPOINT") and ins.json_form):     # CMD [] clears the command
         fail(f"{cmd} requires at least one argument")
 
@@ -334,10 +334,17 @@ def _heredocs(line):
     return out
 
 
-def _may_have_heredocs(ins):
+def _may_have_heredocs(ins, escape):
     if ins.cmd == "ONBUILD" and ins.args:
-        ins = parse_line(ins.args[0], ins.line)
+        ins = parse_line(ins.args[0], ins.line, escape)
     return ins.cmd in ("RUN", "COPY", "ADD") and not ins.json_form
+
+
+def _continuation(escape):
+    """The escape as the last thing on a line, unless another one precedes it: `a\\\\` ends its line
+    (so does `a\\\\\\`: BuildKit's regex looks one character back only)."""
+    e = re.escape(escape)
+    return re.compile(f"(?<!{e}){e}[ \\t]*$")
 
 
 def parse(text):
@@ -350,7 +357,7 @@ def parse(text):
     if lines and lines[0].startswith("\ufeff"):
         lines[0] = lines[0][1:]
     directives, warnings, instructions = {}, [], []
-    continuation = re.compile(r"\\[ \t]*$")
+    continuation = _continuation("\\")
     at_top, i, n = True, 0, len(lines)
     while i < n:
         stripped = lines[i].lstrip()
@@ -365,7 +372,7 @@ def parse(text):
                 if key == "escape":
                     if m.group(2) not in ("\\", "`"):
                         raise ParseError(f"invalid escape token '{m.group(2)}' does not match ` or \\", start)
-                    continuation = re.compile(re.escape(m.group(2)) + r"[ \t]*$")
+                    continuation = _continuation(m.group(2))
                 directives[key] = m.group(2)
                 continue
             at_top = False
@@ -389,7 +396,7 @@ def parse(text):
         ins = parse_line(line, start, directives.get("escape", "\\"))
         if ins is None:                             # only continuations: `\` alone on its lines
             continue
-        if "<<" in line and _may_have_heredocs(ins):
+        if "<<" in line and _may_have_heredocs(ins, directives.get("escape", "\\")):
             for doc in _heredocs(line):
                 body = []
                 while True:
@@ -413,7 +420,7 @@ def _stages(directives, instructions, warnings):
         raise ParseError("the Dockerfile has no instructions")
     global_args, stages = [], []
     for ins in instructions:
-        check(ins)
+        check(ins, directives.get("escape", "\\"))
         if ins.cmd == "FROM":
             name = ins.args[2].lower() if len(ins.args) == 3 else None
             if name and any(s.name == name for s in stages):
