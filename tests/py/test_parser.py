@@ -109,6 +109,9 @@ def test_stage_lookup_by_name_and_index():
     ("ARG A=1\nARG B\n", "Dockerfile:2: no FROM instruction: a Dockerfile needs at least one stage"),
     ("FROM x\nRUN <<EOF\nnever ends\n", "Dockerfile:2: unterminated heredoc: no line EOF before the end of the file"),
     ("FROM x\nRUN <<-EOF\n  EOF\n", "Dockerfile:2: unterminated heredoc: no line EOF before the end of the file"),
+    # (an open quote: no heredoc, as in BuildKit, so the would-be terminator is an instruction)
+    ("FROM x\nRUN <<'EOF\nEOF\n", "Dockerfile:3: unknown instruction: EOF"),
+    ("FROM x\nCOPY <<EOF <<B\" /f\nEOF\n", "Dockerfile:3: unknown instruction: EOF"),
     ("FROM\n", "Dockerfile:1: FROM requires either one or three arguments (FROM image [AS name])"),
     ("FROM a b\n", "Dockerfile:1: FROM requires either one or three arguments (FROM image [AS name])"),
     ("FROM a AT b\n", "Dockerfile:1: FROM requires either one or three arguments (FROM image [AS name])"),

@@ -320,10 +320,27 @@ def check(ins, escape="\\"):
 
 # --- a file -------------------------------------------------------------------------------------
 
-def _heredocs(line):
-    """The `<<[-]NAME` words of a line (BuildKit's heredocsFromLine / parseHeredoc)."""
+def _heredoc_words(line):
+    """The line's words, a word ending in `<<` joined to the next one: BuildKit's lexer keeps the
+    blanks after `<<` in its word (`<< EOF` is a heredoc, `<< -EOF` one named -EOF)."""
     out = []
     for word in _words(line, "\\"):
+        if out and out[-1].endswith("<<"):
+            out[-1] += " " + word
+        else:
+            out.append(word)
+    return out
+
+
+def _heredocs(line):
+    """The `<<[-]NAME` words of a line (BuildKit's heredocsFromLine / parseHeredoc); none when a
+    quote is left open (BuildKit's lexer gives up on the line: `RUN <<'EOF` is a shell command)."""
+    try:
+        expand(line, None)
+    except ParseError:
+        return []
+    out = []
+    for word in _heredoc_words(line):
         m = _HEREDOC.match(word)
         if not m or not m.group(3) or len(_words(m.group(3), "\\")) != 1:
             continue

@@ -21,7 +21,9 @@ X
 y
 Y
 RUN ["sh", "-c", "cat <<EOF"]
-RUN echo '<<NOT' << ALSO_NOT
+RUN echo '<<NOT' << SPACED <<- NOT_EITHER
+blanks after << are allowed
+SPACED
 ONBUILD RUN <<EOF
 triggered
 EOF
