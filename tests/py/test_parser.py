@@ -44,6 +44,11 @@ def test_crlf_bom_and_no_final_newline():
         [("RUN", ["echo a   b"], 2), ("CMD", ["x"], 4)]
 
 
+def test_crlf_heredoc_bodies_keep_their_carriage_returns_as_buildkits():
+    (run,) = one("RUN <<EOF sh\r\necho a\r\nEOF\r\r\n")
+    assert run.args == ["<<EOF sh"] and run.heredocs[0].content == "echo a\r\n"
+
+
 def test_continuation_keeps_the_next_lines_whitespace_and_records_the_lines():
     (run,) = one("RUN a\\\n   b \\\n\n\nc\n")
     assert run.args == ["a   b c"] and (run.line, run.end_line) == (2, 6)
@@ -106,6 +111,8 @@ def test_stage_lookup_by_name_and_index():
     ("RUN echo\nFROM x\n", "Dockerfile:1: RUN before the first FROM: a Dockerfile must start with FROM "
                           "(only ARG may come before it)"),
     ("# only a comment\n\n", "the Dockerfile has no instructions"),
+    ("", "the Dockerfile has no instructions"),
+    ("FROM x\nRUN a\n  \\  \n\n# c\n", "Dockerfile:3: empty instruction: a line continuation with nothing after it"),
     ("ARG A=1\nARG B\n", "Dockerfile:2: no FROM instruction: a Dockerfile needs at least one stage"),
     ("FROM x\nRUN <<EOF\nnever ends\n", "Dockerfile:2: unterminated heredoc: no line EOF before the end of the file"),
     ("FROM x\nRUN <<-EOF\n  EOF\n", "Dockerfile:2: unterminated heredoc: no line EOF before the end of the file"),
@@ -145,6 +152,19 @@ def test_stage_lookup_by_name_and_index():
     ("FROM x\nONBUILD FROB y\n", "Dockerfile:2: unknown instruction: FROB"),
     ("# escape=\\\n# escape=`\nFROM x\n", "Dockerfile:2: only one escape parser directive can be used"),
     ("# escape=!\nFROM x\n", "Dockerfile:1: invalid escape token '!' does not match ` or \\"),
+    # in the manner of BuildKit's testfiles-negative, and its flags/health cases refused by its instructions
+    (" \t\n\n", "the Dockerfile has no instructions"),
+    ("FROM x\n\n# a comment\nCMD [ \"sh\", [ \"nested\" ] ]\n",
+     "Dockerfile:4: when using JSON array syntax, arrays must be comprised of strings only"),
+    ("FROM x\nENTRYPOINT [\"a\", null]\n", "Dockerfile:2: when using JSON array syntax, arrays must be comprised of strings only"),
+    ("FROM x\n\nENV \\\n  LONELY\n", "Dockerfile:3: ENV must have two arguments"),
+    ("FROM x\nLABEL \\\n  only-a-key \\\n\n", "Dockerfile:2: LABEL must have two arguments"),
+    ("FROM x\nCMD --force [\"a\"]\n", "Dockerfile:2: unknown flag for CMD: --force"),
+    ("FROM x\nCOPY --owner=me a /b\n", "Dockerfile:2: unknown flag for COPY: --owner"),
+    ("FROM x\nHEALTHCHECK PING localhost\n", 'Dockerfile:2: Unknown type "PING" in HEALTHCHECK (try CMD)'),
+    ("FROM x\nONBUILD\n", "Dockerfile:2: ONBUILD requires at least one argument"),
+    ("FROM x\nONBUILD MAINTAINER me\n", "Dockerfile:2: MAINTAINER isn't allowed as an ONBUILD trigger"),
+    ("FROM x\nONBUILD COPY --owner=me a b\n", "Dockerfile:2: unknown flag for COPY: --owner"),
 ])
 def test_errors(text, message):
     with pytest.raises(ParseError) as e:

@@ -207,13 +207,17 @@ def _words(rest, escape):
     return words
 
 
+def _not_json(constant):
+    raise ValueError(f"{constant} is Python's JSON, not JSON")     # Go's decoder refuses NaN, Infinity
+
+
 def _json(rest, line):
     """The exec form's strings, or None when `rest` is no JSON array: then it is shell form, as in
     Docker (`CMD [oops` runs `/bin/sh -c "[oops"`)."""
     if not rest.startswith("["):
         return None
     try:
-        value = json.loads(rest)
+        value = json.loads(rest, parse_constant=_not_json)
     except ValueError:
         return None
     if not all(isinstance(s, str) for s in value):
@@ -367,10 +371,10 @@ def _continuation(escape):
 def parse(text):
     """A Dockerfile's text -> Dockerfile, or ParseError at the first bad line (BuildKit's Parse,
     then its instructions.Parse for the stages)."""
-    lines = text.split("\n")
-    if lines[-1] == "":
-        lines.pop()
-    lines = [ln[:-1] if ln.endswith("\r") else ln for ln in lines]
+    raw_lines = text.split("\n")                  # heredoc bodies keep their "\r", as BuildKit's do
+    if raw_lines[-1] == "":
+        raw_lines.pop()
+    lines = [ln.rstrip("\r") for ln in raw_lines]
     if lines and lines[0].startswith("\ufeff"):
         lines[0] = lines[0][1:]
     directives, warnings, instructions = {}, [], []
@@ -411,8 +415,8 @@ def parse(text):
         if empty:
             warnings.append(f"Dockerfile:{start}: empty continuation line (a future Docker refuses it)")
         ins = parse_line(line, start, directives.get("escape", "\\"))
-        if ins is None:                             # only continuations: `\` alone on its lines
-            continue
+        if ins is None:                             # `\` alone on the last lines: Docker refuses it too
+            raise ParseError("empty instruction: a line continuation with nothing after it", start)
         if "<<" in line and _may_have_heredocs(ins, directives.get("escape", "\\")):
             for doc in _heredocs(line):
                 body = []
@@ -420,9 +424,10 @@ def parse(text):
                     if i >= n:
                         raise ParseError(f"unterminated heredoc: no line {doc.name} before the end of the file",
                                          start)
-                    raw = lines[i].lstrip("\t") if doc.chomp else lines[i]
+                    ended = (lines[i].lstrip("\t") if doc.chomp else lines[i]) == doc.name
+                    raw = raw_lines[i].lstrip("\t") if doc.chomp else raw_lines[i]
                     i += 1
-                    if raw == doc.name:
+                    if ended:
                         break
                     body.append(raw + "\n")
                 doc.content = "".join(body)
