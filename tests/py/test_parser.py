@@ -92,6 +92,18 @@ def test_parse_line_reads_one_change_and_unknown_words():
     assert parse_line("   ") is None
 
 
+def test_blanks_are_gos_unicode_spaces():
+    # (Python's str.strip and isspace also take \x1c-\x1f; BuildKit's Go does not)
+    run, env = one("RUN echo\x1c \nENV A=1\u2003B=2\xa0C=3\n")
+    assert run.args == ["echo\x1c"] and env.args == ["A=1", "B=2", "C=3"]
+
+
+def test_heredoc_names_may_follow_spaces_and_tabs_only():
+    tab, nbsp = one("RUN cat <<\t-EOF\nx\n-EOF\nRUN cat <<\xa0EOF\n")
+    assert [h.name for h in tab.heredocs] == ["-EOF"] and not tab.heredocs[0].chomp
+    assert nbsp.heredocs == []
+
+
 def test_flag_lookup():
     (copy,) = one("COPY --from=a --link --from=b x y\n")
     assert copy.flag("from") == "b" and ("link", None) in copy.flags and copy.flag("chown", "0") == "0"

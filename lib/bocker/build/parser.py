@@ -25,8 +25,14 @@ _FLAGS = {"FROM": {"platform"}, "RUN": {"mount", "network", "security"},
 _BOOL_FLAGS = {"link", "parents", "keep-git-dir"}
 _DIRECTIVES = ("syntax", "escape", "check")
 _WS = re.compile(r"[\t\v\f\r ]+")
-_DIRECTIVE = re.compile(r"#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$")
-_HEREDOC = re.compile(r"(\d*)<<(-?)\s*([^<]*)$")
+# Go's unicode.IsSpace, BuildKit's blank for trimming and words (str.isspace also takes \x1c-\x1f);
+# its flags are read byte by byte, so there only ASCII blanks count
+_SPACE = "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a" \
+         "\u2028\u2029\u202f\u205f\u3000"
+_ASCII_SPACE = "\t\n\v\f\r "
+# (Go's regexp: \s and \d are ASCII)
+_DIRECTIVE = re.compile(f"#[{_SPACE}]*" + r"([a-zA-Z][a-zA-Z0-9]*)[\t\n\f\r ]*=[\t\n\f\r ]*(.+?)[\t\n\f\r ]*$")
+_HEREDOC = re.compile(r"([0-9]*)<<(-?)[\t\n\f\r ]*([^<]*)$")
 _STAGE_NAME = re.compile(r"[a-z][a-z0-9-_.]*$")
 
 
@@ -132,14 +138,14 @@ def _flags(rest, escape):
     while i < n:
         ch = rest[i]
         if phase == 0:                              # between words
-            if ch.isspace():
+            if ch in _ASCII_SPACE:
                 i += 1
                 continue
             if not rest.startswith("--", i):
                 return words, rest[i:]
             phase = 1
         if phase == 1:                              # in a word
-            if ch.isspace():
+            if ch in _ASCII_SPACE:
                 if word == "--":
                     return words, rest[i:]
                 if blank_ok or word:
@@ -171,12 +177,12 @@ def _words(rest, escape):
     while i < n:
         ch = rest[i]
         if phase == 0:
-            if ch.isspace():
+            if ch in _SPACE:
                 i += 1
                 continue
             phase = 1
         if phase == 1:
-            if ch.isspace():
+            if ch in _SPACE:
                 if blank_ok or word:
                     words.append(word)
                 word, blank_ok, phase = "", False, 0
@@ -262,7 +268,7 @@ def parse_line(text, line=None, escape="\\"):
     """One logical line (continuations joined) -> an Instruction, None for a blank line. Unknown
     instructions are read too (their text as one argument): `check` refuses them, and `commit -c`
     gives Docker's own message for them."""
-    text = text.strip()
+    text = text.strip(_SPACE)
     if not text:
         return None
     parts = _WS.split(text, 1)
@@ -272,7 +278,7 @@ def parse_line(text, line=None, escape="\\"):
     for w in words:
         name, eq, value = w[2:].partition("=")
         flags.append((name, value if eq else None))
-    args, json_form = _args(cmd, rest.strip(), escape, line)
+    args, json_form = _args(cmd, rest.strip(_SPACE), escape, line)
     return Instruction(cmd, args, flags, line, text, json_form)
 
 
@@ -325,15 +331,10 @@ def check(ins, escape="\\"):
 # --- a file -------------------------------------------------------------------------------------
 
 def _heredoc_words(line):
-    """The line's words, a word ending in `<<` joined to the next one: BuildKit's lexer keeps the
-    blanks after `<<` in its word (`<< EOF` is a heredoc, `<< -EOF` one named -EOF)."""
-    out = []
-    for word in _words(line, "\\"):
-        if out and out[-1].endswith("<<"):
-            out[-1] += " " + word
-        else:
-            out.append(word)
-    return out
+    """The line's words as BuildKit's lexer splits them: the spaces, tabs and CRs right after `<<`
+    stay in its word (`<< EOF` is a heredoc, `<< -EOF` one named -EOF)."""
+    glued = re.sub(r"<<[\t\r ]+", lambda m: "<<" + "\0" * (len(m.group()) - 2), line)
+    return [w.replace("\0", " ") for w in _words(glued, "\\")]
 
 
 def _heredocs(line):
@@ -381,7 +382,7 @@ def parse(text):
     continuation = _continuation("\\")
     at_top, i, n = True, 0, len(lines)
     while i < n:
-        stripped = lines[i].lstrip()
+        stripped = lines[i].lstrip(_SPACE)
         i += 1
         start = i
         if at_top:      # `# key=value` lines before anything else; the first other line ends them
@@ -405,9 +406,9 @@ def parse(text):
         while m and i < n:
             raw = lines[i]
             i += 1
-            if raw.lstrip().startswith("#"):        # a comment inside a continued instruction: dropped
+            if raw.lstrip(_SPACE).startswith("#"):  # a comment inside a continued instruction: dropped
                 continue
-            if not raw.strip():
+            if not raw.strip(_SPACE):
                 empty = True
                 continue
             m = continuation.search(raw)
