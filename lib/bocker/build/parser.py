@@ -304,6 +304,12 @@ def check(ins, escape="\\"):
     elif cmd in ("ADD", "COPY"):
         if len(args) < 2:
             fail(f"{cmd} requires at least two arguments: source(s) and destination")
+    elif cmd in ("ENV", "LABEL", "ARG"):
+        if any(not w.partition("=")[0] for w in args):
+            fail(f"{cmd} names can not be blank")
+    elif cmd == "VOLUME":
+        if any(not v.strip(_SPACE) for v in args):
+            fail("VOLUME specified can not be an empty string")
     elif cmd in ("MAINTAINER", "STOPSIGNAL", "USER", "WORKDIR"):
         if not args:
             fail(f"{cmd} requires exactly one argument")
