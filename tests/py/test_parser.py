@@ -1,5 +1,6 @@
 """The Dockerfile parser (build/parser.py) and the -c lines read with it (imageconfig.apply): golden
-files (golden/NAME.Dockerfile -> NAME.json, cases modelled on BuildKit's parser testfiles), every
+files (golden/NAME.Dockerfile -> NAME.json, cases of our own modelled on BuildKit's parser testfiles,
+each checked against BuildKit's own parser's AST dump, line numbers and heredocs when written), every
 error message with its line, variable substitution as the Dockerfile reference tabulates it, and
 the ARG/ENV scoping rules. BOCKER_GOLDEN_UPDATE=1 rewrites the .json files from the parser (then
 read the diff)."""
