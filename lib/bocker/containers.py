@@ -552,6 +552,7 @@ def parse_filters(items):
 
 
 def _matches(cfg, rec, st, filters):
+    from .network import ports
     labels = rec["Config"].get("Labels") or {}
 
     def label_ok(v):
@@ -566,7 +567,7 @@ def _matches(cfg, rec, st, filters):
              "exited": lambda v: st["Status"] == "exited" and st["ExitCode"] == int(v),
              "before": lambda v: rec["Created"] < load(cfg, resolve(cfg, v))["Created"],
              "since": lambda v: rec["Created"] > load(cfg, resolve(cfg, v))["Created"],
-             "publish": lambda v: _port_match(v, published(rec)),
+             "publish": lambda v: _port_match(v, ports.from_record(rec["HostConfig"].get("PortBindings"))),
              "expose": lambda v: _port_match(v, [{"ContainerPort": int(k.partition("/")[0]),
                                                   "Proto": k.partition("/")[2] or "tcp"}
                                                  for k in rec["Config"].get("ExposedPorts") or {}]),

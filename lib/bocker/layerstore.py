@@ -185,8 +185,8 @@ def _layer_of(cfg, parent, rootfs, config):
         store.unlink(split)
         config["rootfs"] = {"type": "layers", "diff_ids": list(pdiffs)}
         return config, parent
-    if hist:
-        hist[-1].pop("empty_layer", None)      # (a WORKDIR made at a stage's end: its files count)
+    if hist and sum(1 for h in hist if not h.get("empty_layer")) <= len(pdiffs):
+        hist[-1].pop("empty_layer", None)      # no row names this layer yet (a WORKDIR made at a stage's end)
     diff_ids = list(pdiffs) + [hw.digest()]
     chain = chain_ids(diff_ids)[-1]
     with store.lock(cfg.path("layers", ".lock")):
