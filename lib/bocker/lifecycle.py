@@ -4,7 +4,7 @@ never the reverse."""
 import os
 import time
 
-from . import BockerError, containers, fmt, runtime, shell, store, userns
+from . import BockerError, containers, events, fmt, runtime, shell, store, userns
 
 
 def start(cfg, rec, stdin=None, stdout=None, stderr=None, detach=False):
@@ -32,6 +32,8 @@ def start(cfg, rec, stdin=None, stdout=None, stderr=None, detach=False):
                 bridge.attach(net, rec["Id"], handle.pid, rec["NetworkSettings"]["IPAddress"])
         if not shell.dry_run:  # a dry-run script leaves the record as created
             _record_running(cfg, rec, handle, detach)
+        events.endpoint(cfg, "connect", rec)
+        events.container(cfg, "start", rec)
         runtime.trace_init(handle.argv)
         handle.go()
     except BaseException:
@@ -179,6 +181,8 @@ def record_exit(cfg, rec, code):
             rec["State"].update(Status="exited", Running=False, Paused=False, Pid=0, ExitCode=code,
                                 OOMKilled=oom, FinishedAt=fmt.now_iso())
             containers.save(cfg, rec)
+            events.container(cfg, "die", rec, exitCode=code)
+            events.endpoint(cfg, "disconnect", rec)
 
 
 def exited(cfg, cid):
@@ -334,6 +338,7 @@ def send_signal(cfg, ref, sig="KILL"):
     number = signal_number(sig)  # refused before the container is looked at
     rec = running_record(cfg, ref)
     shell.run(["kill", f"-{number}", str(rec["State"]["Pid"])])
+    events.container(cfg, "kill", rec, signal=number)
     return rec
 
 
@@ -385,10 +390,12 @@ def stop(cfg, ref, timeout=None, sig=None):
     if st["Status"] == "paused":
         pause(cfg, cid, False)
     shell.run(["kill", f"-{signal_number(sig)}", str(st["Pid"])], check=False)
+    events.container(cfg, "kill", rec, signal=signal_number(sig))
     if wait_exit(cfg, cid, timeout) is None:
         shell.run(["kill", "-9", str(st["Pid"])], check=False)
         wait_exit(cfg, cid, 5)
     _reap(cfg, cid)
+    events.container(cfg, "stop", rec)
 
 
 def stop_all(cfg, refs, timeout=None, sig=None):
@@ -427,6 +434,7 @@ def pause(cfg, ref, frozen=True):
         rec = containers.load(cfg, rec["Id"])
         rec["State"].update(Status="paused" if frozen else "running", Paused=frozen)
         containers.save(cfg, rec)
+    events.container(cfg, "pause" if frozen else "unpause", rec)
 
 
 def exec_in(cfg, ref, command, workdir=None, user=None, env=(), interactive=False, detach=False, tty=False):

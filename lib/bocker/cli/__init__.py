@@ -33,6 +33,7 @@ INDEX = {
     "build": "build",
     # services (issue 14)
     "rename": "containers",
+    "events": "events",
 }
 
 # Docker's management commands, each the same function (and help) as its short verb; the
@@ -49,6 +50,7 @@ ALIASES = {
         ("pull", "pull"), ("push", "push"), ("history", "history"), ("save", "save"),
         ("load", "load"), ("import", "import"))},
     "image inspect": ("inspect", {"type": "image"}),
+    "system events": ("events", {}),
 }
 INDEX.update({alias: INDEX[verb] for alias, (verb, _) in ALIASES.items()})
 
