@@ -365,6 +365,34 @@ def wait_exit(cfg, cid, timeout=None):
         time.sleep(0.02)
 
 
+def check_condition(condition):
+    if condition not in ("not-running", "next-exit", "removed"):
+        raise BockerError(f"invalid condition: {condition!r} (not-running, next-exit or removed)")
+
+
+def wait_condition(cfg, cid, condition="not-running"):
+    """`wait --condition`, as Docker's: not-running (returns at once for a container that does
+    not run), next-exit (the end of the current run, or of the next one if none runs), removed
+    (until `rm`, or --rm, takes it). Returns the exit code of the run that ended."""
+    check_condition(condition)
+    if condition == "not-running":
+        return wait_exit(cfg, cid)
+    started = containers.load(cfg, cid)["State"].get("StartedAt")
+    code = None
+    while True:
+        try:
+            rec = containers.load(cfg, cid)
+        except BockerError:  # removed: the last run's code (none ran: 0)
+            return code or 0
+        st = containers.state(cfg, rec)
+        running = st["Status"] in ("running", "paused")
+        if condition == "next-exit" and (running or rec["State"].get("StartedAt") != started):
+            return wait_exit(cfg, cid)  # a run under way (or begun and ended since we looked)
+        if not running:
+            code = st["ExitCode"]
+        time.sleep(0.05)
+
+
 def _pid_alive(pid):
     try:
         os.kill(pid, 0)

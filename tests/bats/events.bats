@@ -84,3 +84,41 @@ events_bg() {
     assert_failure 1
     bk_assert_error_line "invalid time"
 }
+
+@test "wait --condition not-running returns at once for a created container, next-exit waits for its run" {
+    bocker create --name w1 busybox sh -c 'exit 4' >/dev/null
+    run timeout 5 "$BOCKER" wait w1
+    assert_success
+    assert_output 0
+    ( timeout 20 "$BOCKER" wait --condition next-exit w1 > "$BK_TMP/next.out" 2>&1; echo $? > "$BK_TMP/next.rc" ) 3>&- &
+    echo $! >> "$BK_TMP/bg.pids"
+    sleep 1
+    [ ! -f "$BK_TMP/next.rc" ]  # still waiting: nothing ran yet
+    bocker start w1 >/dev/null
+    wait_for test -f "$BK_TMP/next.rc"
+    assert_equal "$(cat "$BK_TMP/next.rc")" 0
+    assert_equal "$(cat "$BK_TMP/next.out")" 4
+}
+
+@test "wait --condition next-exit of a running container is its current run's exit" {
+    bocker run -d --name w2 busybox sh -c 'sleep 1; exit 6' >/dev/null
+    run timeout 20 "$BOCKER" wait --condition next-exit w2
+    assert_success
+    assert_output 6
+}
+
+@test "wait --condition removed waits for rm, and prints the last exit code" {
+    bocker run -d --name w3 busybox sh -c 'exit 5' >/dev/null
+    bocker wait w3 >/dev/null
+    ( timeout 20 "$BOCKER" wait --condition removed w3 > "$BK_TMP/rm.out" 2>&1; echo $? > "$BK_TMP/rm.rc" ) 3>&- &
+    echo $! >> "$BK_TMP/bg.pids"
+    sleep 1
+    [ ! -f "$BK_TMP/rm.rc" ]  # exited, but not removed yet
+    bocker rm w3 >/dev/null
+    wait_for test -f "$BK_TMP/rm.rc"
+    assert_equal "$(cat "$BK_TMP/rm.rc")" 0
+    assert_equal "$(cat "$BK_TMP/rm.out")" 5
+    run --separate-stderr bocker wait --condition bogus x
+    assert_failure 1
+    bk_assert_error_line "invalid condition"
+}

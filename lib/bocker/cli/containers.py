@@ -278,11 +278,14 @@ def cmd_kill(cfg, a):
     return each(a.containers, lambda r: lifecycle.send_signal(cfg, r, a.signal) and None)
 
 
-@verb("wait", arg("containers", nargs="+", help="containers to wait for"))
+@verb("wait", arg("--condition", default="not-running", metavar="CONDITION",
+                  help="not-running (default), next-exit or removed"),
+      arg("containers", nargs="+", help="containers to wait for"))
 def cmd_wait(cfg, a):
     """Block until containers stop, then print their exit codes."""
     from .. import containers, lifecycle
-    return each(a.containers, lambda r: lifecycle.wait_exit(cfg, containers.resolve(cfg, r)))
+    lifecycle.check_condition(a.condition)  # refused before any container is waited for
+    return each(a.containers, lambda r: lifecycle.wait_condition(cfg, containers.resolve(cfg, r), a.condition))
 
 
 @verb("pause", arg("containers", nargs="+", help="containers to freeze"))
