@@ -418,6 +418,8 @@ def remove_record(cfg, rec, force=False, released=False, volumes=False):
     from . import cgroups
     from . import volumes as vols
     cid = rec["Id"]
+    if not shell.dry_run and not os.path.isdir(cdir(cfg, cid)):  # removed already (--rm, by its monitor)
+        return
     shell.lap("wait+record")
     if state(cfg, rec)["Status"] in ("running", "paused"):
         if not force:

@@ -172,6 +172,16 @@ def read(cfg, since=None, until=None, filters=None):
     return out, offset
 
 
+def last_exit(cfg, cid):
+    """The exit code of a container's last run, from its die events (its record may be gone:
+    --rm), or 0 if none is recorded."""
+    dies, _ = read(cfg, filters={"container": [cid], "event": ["die"]})
+    try:
+        return int(dies[-1]["Actor"]["Attributes"]["exitCode"])
+    except (IndexError, KeyError, ValueError):
+        return 0
+
+
 def follow(cfg, emit, offset, until=None, filters=None, interval=0.1):
     """New events as they are appended from `offset` on, each passed to `emit`, until `until`
     (epoch seconds) has passed; forever without it (Ctrl-C ends it)."""

@@ -186,7 +186,9 @@ def record_exit(cfg, rec, code):
 
 
 def exited(cfg, cid):
-    """Called by a detached container's monitor when the container has exited."""
+    """Called by a detached container's monitor when the container has exited; returns its
+    exit code, which becomes the monitor's own (what run -it waits for: --rm removes the record)."""
+    code = None
     try:
         with store.lock(containers.cdir(cfg, cid, ".lock")):
             rec = containers.load(cfg, cid)
@@ -196,6 +198,7 @@ def exited(cfg, cid):
                 containers.remove_record(cfg, rec, force=True, released=True)
     except (FileNotFoundError, BockerError):  # removed meanwhile (rm -f): nothing left to record
         pass
+    return 255 if code is None else code
 
 
 def attach(cfg, rec, handle):
@@ -250,25 +253,39 @@ def check_terminal(tty, interactive):
         raise BockerError("the input device is not a TTY", code=1)
 
 
-def run_foreground(cfg, rec, interactive=False):
-    """start + attach, as `bocker run` without -d (and `start -a`)."""
+DETACHED = "detached"  # what run -it, start -ai and attach return when the user detached
+
+
+def run_foreground(cfg, rec, interactive=False, detach_keys=b""):
+    """start + attach, as `bocker run` without -d (and `start -a`). With -t, the container is
+    started as a detached one (its monitor records the exit, a copier holds the pty) and
+    attached to: the user may detach (`detach_keys`), and it runs on (returns DETACHED)."""
     import subprocess
     check_terminal(rec["Config"].get("Tty"), interactive)
     if rec["Config"].get("Tty") and not shell.dry_run:
         from . import terminal
-        master, slave = terminal.open_pty()
-        try:
-            handle = start(cfg, rec, stdin=slave, stdout=slave, stderr=slave)
-        finally:
-            os.close(slave)
-        runtime.forward_signals(handle.pid)  # as without -t: bocker lives on to record the exit
+        handle, client = _start_tty(cfg, rec, attached=True)
+        runtime.forward_signals(handle.pid)  # as without -t: a SIGTERM to bocker stops the container
         with shell.step("run"):
-            code = runtime.exit_code(terminal.relay(master, handle.proc, _log_writer(cfg, rec), interactive))
-        record_exit_locked(cfg, rec, code)
-        return code
+            detached = terminal.attach(client, interactive, detach_keys)
+        return DETACHED if detached else handle.proc.wait()  # the monitor's: the container's code
     pipe = None if shell.dry_run else subprocess.PIPE
     handle = start(cfg, rec, stdin=pipe if interactive else subprocess.DEVNULL, stdout=pipe, stderr=pipe)
     return attach(cfg, rec, handle)
+
+
+def _start_tty(cfg, rec, attached=False):
+    """Start a -t container detached: its pty's master goes to a copier that writes the log and
+    serves `bocker attach`; returns the Launch and (`attached`) a client connected from the start."""
+    from . import terminal
+    master, slave = terminal.open_pty()
+    try:
+        handle = start(cfg, rec, stdin=slave, stdout=slave, stderr=slave, detach=True)
+    finally:
+        os.close(slave)
+    client = terminal.keep_logging(master, containers.cdir(cfg, rec["Id"], "container.log"), log_max_size(rec),
+                                   listen=containers.cdir(cfg, rec["Id"], "attach.sock"), first=attached)
+    return handle, client
 
 
 def run_detached(cfg, rec):
@@ -277,15 +294,8 @@ def run_detached(cfg, rec):
     if shell.dry_run:
         return start(cfg, rec, detach=True)
     import subprocess
-    log_path = containers.cdir(cfg, rec["Id"], "container.log")
     if rec["Config"].get("Tty"):
-        from . import terminal
-        master, slave = terminal.open_pty()
-        try:
-            start(cfg, rec, stdin=slave, stdout=slave, stderr=slave, detach=True)
-        finally:
-            os.close(slave)
-        terminal.keep_logging(master, log_path, log_max_size(rec))
+        _start_tty(cfg, rec)
         return
     handle = start(cfg, rec, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                    detach=True)
@@ -350,7 +360,7 @@ def wait_exit(cfg, cid, timeout=None):
         try:
             rec = containers.load(cfg, cid)
         except BockerError:  # removed at exit (--rm): its last known exit code
-            return 0 if seen is None else seen
+            return events.last_exit(cfg, cid) if seen is None else seen
         seen = containers.read_exit_file(cfg, cid) if seen is None else seen
         st = containers.state(cfg, rec)
         if st["Status"] not in ("running", "paused"):
@@ -383,7 +393,7 @@ def wait_condition(cfg, cid, condition="not-running"):
         try:
             rec = containers.load(cfg, cid)
         except BockerError:  # removed: the last run's code (none ran: 0)
-            return code or 0
+            return events.last_exit(cfg, cid) if code is None else code
         st = containers.state(cfg, rec)
         running = st["Status"] in ("running", "paused")
         if condition == "next-exit" and (running or rec["State"].get("StartedAt") != started):
@@ -465,8 +475,10 @@ def pause(cfg, ref, frozen=True):
     events.container(cfg, "pause" if frozen else "unpause", rec)
 
 
-def exec_in(cfg, ref, command, workdir=None, user=None, env=(), interactive=False, detach=False, tty=False):
-    """Run a command inside a running container; returns its exit code."""
+def exec_in(cfg, ref, command, workdir=None, user=None, env=(), interactive=False, detach=False, tty=False,
+            detach_keys=b""):
+    """Run a command inside a running container; returns its exit code (DETACHED if the user
+    typed `detach_keys` at its terminal: it runs on)."""
     import subprocess
     rec = running_record(cfg, ref)
     if rec["State"]["Status"] == "paused":
@@ -485,7 +497,8 @@ def exec_in(cfg, ref, command, workdir=None, user=None, env=(), interactive=Fals
             proc = shell.spawn(argv, "exec", stdin=slave, stdout=slave, stderr=slave, start_new_session=True)
         finally:
             os.close(slave)
-        return runtime.exit_code(terminal.relay(master, proc, None, interactive))
+        status = terminal.relay(master, proc, None, interactive, detach_keys)
+        return DETACHED if status is None else runtime.exit_code(status)
     if detach:
         shell.spawn(argv, "exec", stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                     stderr=subprocess.DEVNULL, start_new_session=True)
@@ -498,3 +511,78 @@ def exec_in(cfg, ref, command, workdir=None, user=None, env=(), interactive=Fals
     runtime.forward_signals(proc.pid)
     runtime.relay(proc)
     return runtime.exit_code(proc.wait())
+
+
+def attach_to(cfg, ref, stdin=True, sig_proxy=True, detach_keys=b""):
+    """`bocker attach`: the running container's output from now on (and its stdin, if it was
+    started with -i), until it exits (its exit code) or the user detaches (DETACHED).
+    -t: through its copier's attach socket; otherwise the log (stdout and stderr apart) is
+    followed and stdin goes into the container's stdin fifo (-di)."""
+    from . import terminal
+    rec = containers.load(cfg, containers.resolve(cfg, ref))
+    status = containers.state(cfg, rec)["Status"]
+    if status == "paused":
+        raise BockerError("You cannot attach to a paused container, unpause it first")
+    if status != "running":
+        raise BockerError("You cannot attach to a stopped container, start it first")
+    conf, cid = rec["Config"], rec["Id"]
+    stdin = stdin and bool(conf.get("OpenStdin"))
+    if conf.get("Tty"):
+        check_terminal(True, stdin)
+        sock = terminal.connect(containers.cdir(cfg, cid, "attach.sock"))
+        detached = terminal.attach(sock, stdin, detach_keys)
+    else:
+        if sig_proxy:
+            runtime.forward_signals(rec["State"]["Pid"])
+        detached = _follow_output(cfg, rec, stdin, detach_keys)
+    return DETACHED if detached else wait_exit(cfg, cid)
+
+
+def _follow_output(cfg, rec, stdin, detach_keys):
+    """A non-tty container's new log lines to our stdout and stderr while its monitor writes
+    them; our stdin (a thread) into its stdin fifo. True if the user detached."""
+    import threading
+    from . import logs
+    cid = rec["Id"]
+    detached = threading.Event()
+    if stdin and os.path.exists(containers.cdir(cfg, cid, "stdin.fifo")):  # (-di; not a foreground -i)
+        fifo = os.open(containers.cdir(cfg, cid, "stdin.fifo"), os.O_WRONLY | os.O_CLOEXEC | os.O_NOFOLLOW)
+        threading.Thread(target=_feed_fifo, args=(fifo, detach_keys, detached), daemon=True).start()
+
+    def writing():
+        return not detached.is_set() and _monitor_writing(cfg, cid)
+    logs.show(containers.cdir(cfg, cid, "container.log"), writing, tail=0, follow=True)
+    return detached.is_set()
+
+
+def _feed_fifo(fifo, detach_keys, detached):
+    """Our stdin into the container's, until our end of input or the detach keys."""
+    from . import terminal
+    keys = terminal.DetachKeys(detach_keys)
+    try:
+        while True:
+            data = os.read(0, 65536)
+            if not data:
+                return
+            data, done = keys.feed(data)
+            if data:
+                os.write(fifo, data)
+            if done:
+                return detached.set()
+    except OSError:  # the container is gone
+        pass
+    finally:
+        os.close(fifo)
+
+
+def _monitor_writing(cfg, cid):
+    """The container's exit is not recorded yet (its monitor records it once the log is
+    complete), and someone is left to record it (the process or its monitor lives)."""
+    try:
+        rec = containers.load(cfg, cid)
+    except BockerError:
+        return False
+    if rec["State"]["Status"] not in ("running", "paused"):
+        return False
+    monitor = rec["State"].get("MonitorPid")
+    return containers.state(cfg, rec)["Status"] in ("running", "paused") or bool(monitor and _pid_alive(monitor))

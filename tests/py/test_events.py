@@ -116,3 +116,11 @@ def test_follow_sees_new_events_and_a_rotation(cfg, monkeypatch):
     assert os.path.exists(events.path(cfg) + ".1")
     kept = [e["Actor"]["Attributes"]["name"] for e in events.read(cfg)[0]]  # both files, oldest first
     assert len(kept) > 1 and kept == [f"c{i}" for i in range(6)][-len(kept):]
+
+
+def test_last_exit_is_the_last_die_of_that_container(cfg):
+    assert events.last_exit(cfg, "a" * 64) == 0
+    events.container(cfg, "die", rec("a" * 64), exitCode=3)
+    events.container(cfg, "die", rec("b" * 64), exitCode=4)
+    events.container(cfg, "die", rec("a" * 64), exitCode=5)
+    assert events.last_exit(cfg, "a" * 64) == 5

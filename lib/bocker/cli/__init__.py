@@ -33,7 +33,7 @@ INDEX = {
     "build": "build",
     # services (issue 14)
     "rename": "containers",
-    "events": "events",
+    "events": "events", "attach": "containers",
 }
 
 # Docker's management commands, each the same function (and help) as its short verb; the
@@ -43,7 +43,8 @@ ALIASES = {
         ("ls", "ps"), ("ps", "ps"), ("list", "ps"), ("rm", "rm"), ("remove", "rm"),
         ("start", "start"), ("stop", "stop"), ("restart", "restart"), ("logs", "logs"),
         ("exec", "exec"), ("run", "run"), ("create", "create"), ("kill", "kill"), ("wait", "wait"),
-        ("pause", "pause"), ("unpause", "unpause"), ("commit", "commit"), ("export", "export"))},
+        ("pause", "pause"), ("unpause", "unpause"), ("commit", "commit"), ("export", "export"),
+        ("attach", "attach"))},
     "container inspect": ("inspect", {"type": "container"}),
     **{f"image {leaf}": (verb, {}) for leaf, verb in (
         ("ls", "images"), ("list", "images"), ("rm", "rmi"), ("remove", "rmi"), ("tag", "tag"),

@@ -65,6 +65,21 @@ RUN_ARGS = (
 )
 
 
+DETACH_KEYS = arg("--detach-keys", metavar="KEYS", help="keys that detach, leaving the container running "
+                                                       "(default ctrl-p,ctrl-q)")
+
+
+def _detach_keys(a):
+    from .. import terminal
+    return terminal.parse_detach_keys(a.detach_keys)
+
+
+def _exit_or_detached(code):
+    """run -it, start -ai, exec -it, attach: 0 when the user detached."""
+    from .. import lifecycle
+    return 0 if code is lifecycle.DETACHED else code
+
+
 def _image_or_pull(cfg, ref):
     """The image's id; pulled first when it is not in the store (docker's behaviour)."""
     from .. import images, shell
@@ -172,7 +187,7 @@ def cmd_commit(cfg, a):
     print("sha256:" + containers.commit(cfg, a.container, a.name, a.message, a.author, a.change))
 
 
-@verb("run", *RUN_ARGS)
+@verb("run", DETACH_KEYS, *RUN_ARGS)
 def cmd_run(cfg, a):
     """Run a command in a new container.
 
@@ -181,6 +196,7 @@ def cmd_run(cfg, a):
     cannot be run or is not found."""
     from .. import containers, lifecycle, network, shell
     opts = _run_options(a)
+    keys = _detach_keys(a)
     network.get(cfg, opts.network)  # it exists (before a record is made)
     if not a.detach:  # before anything is made
         lifecycle.check_terminal(a.tty, a.interactive)
@@ -196,14 +212,14 @@ def cmd_run(cfg, a):
         return 0
     code = None
     try:
-        code = lifecycle.run_foreground(cfg, rec, interactive=a.interactive)
+        code = lifecycle.run_foreground(cfg, rec, interactive=a.interactive, detach_keys=keys)
     finally:
-        if a.rm:
+        if a.rm and code is not lifecycle.DETACHED:  # (detached: its monitor removes it at exit)
             containers.remove_record(cfg, rec, force=True, released=code is not None)
     if shell.dry_run:
         shell.script("exit $status")
         return 0
-    return code
+    return _exit_or_detached(code)
 
 
 @verb("create", *[x for x in RUN_ARGS if x[0][:1] != ("-d",)])
@@ -217,11 +233,12 @@ def cmd_create(cfg, a):
 
 
 @verb("start", arg("-a", "--attach", action="store_true", help="attach output, exit with its code"),
-      arg("-i", "--interactive", action="store_true", help="keep stdin open"),
+      arg("-i", "--interactive", action="store_true", help="keep stdin open"), DETACH_KEYS,
       arg("containers", nargs="+", help="containers to start"))
 def cmd_start(cfg, a):
     """Start created or stopped containers (detached, unless -a)."""
     from .. import containers, lifecycle, store
+    keys = _detach_keys(a)
     failed = False
     for ref in a.containers:
         try:
@@ -235,10 +252,10 @@ def cmd_start(cfg, a):
                     lifecycle.run_detached(cfg, rec)
                     print(ref)
                     continue
-            code = lifecycle.run_foreground(cfg, rec, interactive=a.interactive)
-            if rec["HostConfig"].get("AutoRemove"):  # created with --rm: gone after its run
+            code = lifecycle.run_foreground(cfg, rec, interactive=a.interactive, detach_keys=keys)
+            if rec["HostConfig"].get("AutoRemove") and code is not lifecycle.DETACHED:  # created with --rm
                 containers.remove_record(cfg, rec, force=True, released=True)
-            return code
+            return _exit_or_detached(code)
         except BockerError as e:
             print(f"bocker: {e}", file=sys.stderr)
             failed = True
@@ -307,22 +324,35 @@ def cmd_unpause(cfg, a):
       arg("-t", "--tty", action="store_true", help="allocate a pseudo-terminal"),
       arg("-e", "--env", action="append", default=[], metavar="KEY=VALUE", help="set an environment variable"),
       arg("-w", "--workdir", help="working directory (default: the container's)"),
-      arg("-u", "--user", help="USER[:GROUP]"),
+      arg("-u", "--user", help="USER[:GROUP]"), DETACH_KEYS,
       arg("container", help="a running container"), arg("command", nargs="...", help="command and arguments"))
 def cmd_exec(cfg, a):
     """Run a command in a running container (its namespaces, root, cgroup, env, privileges)."""
     from .. import lifecycle
     if not a.command:
         raise BockerError('"bocker exec" requires at least 2 arguments.')
-    return lifecycle.exec_in(cfg, a.container, a.command, a.workdir, a.user, a.env,
-                              interactive=a.interactive, detach=a.detach, tty=a.tty)
+    return _exit_or_detached(lifecycle.exec_in(cfg, a.container, a.command, a.workdir, a.user, a.env,
+                                               interactive=a.interactive, detach=a.detach, tty=a.tty,
+                                               detach_keys=_detach_keys(a)))
+
+
+@verb("attach", DETACH_KEYS, arg("--no-stdin", action="store_true", help="do not attach stdin"),
+      arg("--sig-proxy", action="store_true", default=True,
+          help="pass the signals bocker receives on to the container (default true; not with -t)"),
+      arg("container", help="a running container"))
+def cmd_attach(cfg, a):
+    """Attach to a running container's output (and its stdin, if started with -i), until it
+    exits (its exit code) or the detach keys (Ctrl-P Ctrl-Q) leave it running."""
+    from .. import lifecycle
+    return _exit_or_detached(lifecycle.attach_to(cfg, a.container, stdin=not a.no_stdin, sig_proxy=a.sig_proxy,
+                                                 detach_keys=_detach_keys(a)))
 
 
 @verb("_exited", arg("container"))
 def cmd_exited(cfg, a):
     """(internal) Record a detached container's exit: called by its monitor."""
     from .. import lifecycle
-    lifecycle.exited(cfg, a.container)
+    return lifecycle.exited(cfg, a.container)
 
 
 FILTER = arg("-f", "--filter", action="append", default=[], metavar="KEY=VALUE",
