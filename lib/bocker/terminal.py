@@ -70,7 +70,7 @@ def _copy(src, master, log, forward_stdin, detach_keys=b""):
     if forward_stdin and os.isatty(stdin_fd):
         saved = termios.tcgetattr(stdin_fd)
         import tty as stdlib_tty
-        stdlib_tty.setraw(stdin_fd)
+        stdlib_tty.setraw(stdin_fd, termios.TCSANOW)  # (not TCSAFLUSH: keep what was typed already)
     old_winch = signal.signal(signal.SIGWINCH, lambda *_: copy_size(master))
     readers = [src] + ([stdin_fd] if forward_stdin else [])
     keys = DetachKeys(detach_keys)
