@@ -143,12 +143,12 @@ class DetachKeys:
         out = bytearray()
         for i in range(len(data)):
             self.held += data[i:i + 1]
+            while not self.keys.startswith(self.held):  # pass on what can no longer begin it
+                out += self.held[:1]
+                self.held = self.held[1:]
             if self.held == self.keys:
                 self.held = b""
                 return bytes(out), True
-            if not self.keys.startswith(self.held):
-                out += self.held
-                self.held = b""
         return bytes(out), False
 
 
