@@ -155,15 +155,17 @@ def _parse(line):
 
 def read(cfg, since=None, until=None, filters=None):
     """The recorded events between `since` and `until` (epoch seconds) that match `filters`;
-    returns (events, offset in the current file where reading stopped)."""
-    out, offset = [], 0
+    returns (events, where reading stopped: the current file's inode and offset, for follow)."""
+    out, offset = [], (None, 0)
     for p in (path(cfg) + ".1", path(cfg)):
         try:
             with open(p, "rb") as f:
+                if p == path(cfg):
+                    offset = (os.fstat(f.fileno()).st_ino, 0)
                 for line in f:
                     if not line.endswith(b"\n"):  # being written: the follower takes it up
                         break
-                    offset = f.tell() if p == path(cfg) else offset
+                    offset = (offset[0], f.tell()) if p == path(cfg) else offset
                     event = _parse(line)
                     if event and _in_window(event, since, until) and matches(event, filters or {}):
                         out.append(event)
@@ -182,33 +184,44 @@ def last_exit(cfg, cid):
         return 0
 
 
-def follow(cfg, emit, offset, until=None, filters=None, interval=0.1):
-    """New events as they are appended from `offset` on, each passed to `emit`, until `until`
-    (epoch seconds) has passed; forever without it (Ctrl-C ends it)."""
+def follow(cfg, emit, position, until=None, filters=None, interval=0.1):
+    """New events as they are appended from `position` on (read's), each passed to `emit`,
+    until `until` (epoch seconds) has passed; forever without it (Ctrl-C ends it)."""
     f, pending = None, b""
+    inode, offset = position
+
+    def take(chunk):
+        nonlocal pending
+        pending += chunk
+        if pending.endswith(b"\n"):
+            event = _parse(pending)
+            pending = b""
+            if event and _in_window(event, None, until) and matches(event, filters or {}):
+                emit(event)
     try:
         while until is None or time.time() <= until:
             if f is None:
                 try:
                     f = open(path(cfg), "rb")
-                    f.seek(offset)
                 except FileNotFoundError:
                     time.sleep(interval)
                     continue
+                if inode is not None and os.fstat(f.fileno()).st_ino != inode:
+                    _rest_of_rotated(cfg, inode, offset, take)  # it rotated since read()
+                    offset = 0
+                f.seek(offset)
+                inode = None
             chunk = f.readline()
             if chunk:
-                pending += chunk
-                if pending.endswith(b"\n"):
-                    event = _parse(pending)
-                    pending = b""
-                    if event and _in_window(event, None, until) and matches(event, filters or {}):
-                        emit(event)
+                take(chunk)
                 continue
             try:
                 rotated = os.stat(path(cfg)).st_ino != os.fstat(f.fileno()).st_ino
             except FileNotFoundError:
                 rotated = False
-            if rotated:  # a writer moved it to .1: go on with the new one from its start
+            if rotated:  # a writer moved it to .1: its last lines, then the new one from its start
+                for chunk in f:
+                    take(chunk)
                 f.close()
                 f, offset = None, 0
                 continue
@@ -216,6 +229,17 @@ def follow(cfg, emit, offset, until=None, filters=None, interval=0.1):
     finally:
         if f is not None:
             f.close()
+
+
+def _rest_of_rotated(cfg, inode, offset, take):
+    try:
+        with open(path(cfg) + ".1", "rb") as old:
+            if os.fstat(old.fileno()).st_ino == inode:
+                old.seek(offset)
+                for chunk in old:
+                    take(chunk)
+    except FileNotFoundError:
+        pass
 
 
 def line(event):

@@ -54,7 +54,7 @@ def test_since_until_window(cfg):
         time.sleep(0.01)
     all_, offset = events.read(cfg)
     assert [e["Action"] for e in all_] == ["create", "start", "die"]
-    assert offset == len(open(events.path(cfg), "rb").read())
+    assert offset == (os.stat(events.path(cfg)).st_ino, len(open(events.path(cfg), "rb").read()))
     t_start = all_[1]["timeNano"] / 1e9
     assert [e["Action"] for e in events.read(cfg, since=t_start)[0]] == ["start", "die"]
     assert [e["Action"] for e in events.read(cfg, until=t_start)[0]] == ["create", "start"]
@@ -95,7 +95,7 @@ def test_a_torn_last_line_is_left_for_the_follower(cfg):
         f.write(b'{"Type":"container","Act')
     got, offset = events.read(cfg)
     assert [e["Action"] for e in got] == ["create"]
-    assert offset < len(open(events.path(cfg), "rb").read())
+    assert offset[1] < len(open(events.path(cfg), "rb").read())
 
 
 def test_follow_sees_new_events_and_a_rotation(cfg, monkeypatch):
@@ -124,3 +124,15 @@ def test_last_exit_is_the_last_die_of_that_container(cfg):
     events.container(cfg, "die", rec("b" * 64), exitCode=4)
     events.container(cfg, "die", rec("a" * 64), exitCode=5)
     assert events.last_exit(cfg, "a" * 64) == 5
+
+
+@pytest.mark.parametrize("text,ago", [("10m", 600), ("1h30m", 5400), ("500ms", 0.5), ("1.5h", 5400), ("0s", 0)])
+def test_since_takes_gos_durations(text, ago):
+    from bocker import logs
+    assert logs.parse_time(text, now=10000.0) == pytest.approx(10000.0 - ago)
+
+
+def test_since_takes_rfc3339_with_nanoseconds_and_unix_times():
+    from bocker import logs
+    assert logs.parse_time("2026-12-01T23:00:00.123456789Z") == pytest.approx(1796166000.123456, abs=1e-5)
+    assert logs.parse_time("1796166000.5") == 1796166000.5

@@ -21,7 +21,7 @@ def cmd_events(cfg, a):
     since = logs.parse_time(a.since, now) if a.since else None
     until = logs.parse_time(a.until, now) if a.until else None
     # Docker: no --since shows only what happens from now on (unless --until bounds the past)
-    past, offset = events.read(cfg, since if since is not None or until is not None else now + 1, until, filters)
+    past, position = events.read(cfg, since if since is not None or until is not None else now + 1, until, filters)
 
     def emit(event):
         if a.format:
@@ -32,4 +32,4 @@ def cmd_events(cfg, a):
     for event in past:
         emit(event)
     if until is None or until > now:
-        events.follow(cfg, emit, offset, until, filters)
+        events.follow(cfg, emit, position, until, filters)
