@@ -540,6 +540,7 @@ def attach_to(cfg, ref, stdin=True, sig_proxy=True, detach_keys=b""):
         raise BockerError("You cannot attach to a stopped container, start it first")
     conf, cid = rec["Config"], rec["Id"]
     stdin = stdin and bool(conf.get("OpenStdin"))
+    events.container(cfg, "attach", rec)
     if conf.get("Tty"):
         check_terminal(True, stdin)
         sock = terminal.connect(containers.cdir(cfg, cid, "attach.sock"))

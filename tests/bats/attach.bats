@@ -105,7 +105,7 @@ EOF
     assert_output --regexp 'Exited \(4\) .* t1$'
 }
 
-@test "run -it: Ctrl-P Ctrl-Q detaches (exit 0) and the container runs on; attach, exit 5; --rm removes it then" {
+@test "run -it: Ctrl-P Ctrl-Q detaches (exit 0) and the container runs on; attach (an event), exit 5; --rm removes it then" {
     run pty_script <<'EOF'
 from ptyexp import *
 p = start("run -it --rm --name r1 busybox sh")
@@ -131,6 +131,8 @@ EOF
     run bocker ps -aq
     assert_output ''
     bk_assert_clean
+    run timeout 10 "$BOCKER" events --since 5m --until 0s --filter container=r1 --format '{{.Action}}'
+    assert_output $'create\nstart\nattach\ndie\ndestroy'
 }
 
 @test "run -it --detach-keys: a custom sequence; a partial one is passed on" {
