@@ -164,3 +164,17 @@ EOF
     assert_success
     wait_for bocker exec e1 test -f /done
 }
+
+@test "run -it of a command that is not there: its message on the terminal, exit 127, nothing left with --rm" {
+    run pty_script <<'EOF'
+from ptyexp import *
+p = start("run -it --rm busybox nosuch-cmd")
+print(p.expect(r"nosuch-cmd[^\r\n]*"))
+check_restored(p, 127)
+EOF
+    echo "$output"
+    assert_success
+    assert_line --index 0 --partial "nosuch-cmd"
+    run bocker ps -aq
+    assert_output ''
+}
