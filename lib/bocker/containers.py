@@ -9,7 +9,7 @@ import os
 import re
 import time
 
-from . import BockerError, NotFound, fmt, imageconfig, images, runtime, shell, store
+from . import BockerError, NotFound, events, fmt, imageconfig, images, runtime, shell, store
 
 NAME_RE = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]*")
 ADJECTIVES = ("brave", "calm", "eager", "fancy", "gentle", "happy", "jolly", "keen", "lucid",
@@ -321,6 +321,7 @@ def rename(cfg, ref, new):
         rec["Name"] = "/" + new
         save(cfg, rec)
         unlink(cfg.path("names", old))
+    events.container(cfg, "rename", rec, oldName="/" + old)
 
 
 def create(cfg, ref, opts):
@@ -351,6 +352,7 @@ def create(cfg, ref, opts):
     except BaseException:
         rollback(undo)
         raise
+    events.container(cfg, "create", rec)
     return rec
 
 
@@ -484,6 +486,8 @@ def remove_record(cfg, rec, force=False, released=False, volumes=False):
     from . import cgroups
     from . import volumes as vols
     cid = rec["Id"]
+    if not shell.dry_run and not os.path.isdir(cdir(cfg, cid)):  # removed already (--rm, by its monitor)
+        return
     shell.lap("wait+record")
     status = state(cfg, rec)["Status"]
     if status == "restarting":
@@ -514,6 +518,7 @@ def remove_record(cfg, rec, force=False, released=False, volumes=False):
             # (one another container still mounts, through --volumes-from, stays)
             if m.get("Anonymous") and m.get("Name") and not vols.users(m["Name"], others):
                 vols.remove(cfg, m["Name"], others, force=True)
+    events.container(cfg, "destroy", rec)
     shell.lap("remove")
 
 

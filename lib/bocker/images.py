@@ -7,7 +7,7 @@ repositories.json      {"name:tag": id}
 import json
 import os
 
-from . import BockerError, NotFound, fmt, shell, store
+from . import BockerError, NotFound, events, fmt, shell, store
 
 DEFAULT_ENV = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]
 
@@ -184,6 +184,7 @@ def add_tag(cfg, image_id, tag):
         repos = repositories(cfg)
         repos[tag] = image_id
         _save_repositories(cfg, repos)
+    events.image(cfg, "tag", image_id, tag)
 
 
 def base_history(created, directory):
@@ -282,6 +283,7 @@ def remove(cfg, ref, records, force=False):
         if by_tag and len(tags) > 1:  # (-f too, as Docker: the other tags keep the image)
             del repos[name]
             _save_repositories(cfg, repos)
+            events.image(cfg, "untag", image_id, name)
             return [f"Untagged: {name}"]
         used = [rec["Id"] for rec in records if rec.get("Image") == image_id]
         if used and not force:
@@ -296,6 +298,8 @@ def remove(cfg, ref, records, force=False):
     store.delete_subvolume(rootfs(cfg, image_id))
     for suffix in (".json", ".meta.json"):
         shell.do(f"rm -f {shell.quote(rootfs(cfg, image_id) + suffix)}", store.unlink, rootfs(cfg, image_id) + suffix)
+    events.image(cfg, "untag", image_id, *tags)
+    events.image(cfg, "delete", image_id)
     return [f"Untagged: {t}" for t in tags] + [f"Deleted: sha256:{image_id}"]
 
 

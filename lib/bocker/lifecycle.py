@@ -4,7 +4,7 @@ never the reverse."""
 import os
 import time
 
-from . import BockerError, containers, fmt, restart, runtime, shell, store, userns
+from . import BockerError, containers, events, fmt, restart, runtime, shell, store, userns
 
 
 def start(cfg, rec, stdin=None, stdout=None, stderr=None, detach=False):
@@ -33,6 +33,8 @@ def start(cfg, rec, stdin=None, stdout=None, stderr=None, detach=False):
                 endpoints.join_others(cfg, rec, handle.pid, undo)
         if not shell.dry_run:  # a dry-run script leaves the record as created
             _record_running(cfg, rec, handle, detach)
+        events.endpoint(cfg, "connect", rec)
+        events.container(cfg, "start", rec)
         runtime.trace_init(handle.argv)
         handle.go()
     except BaseException:
@@ -160,12 +162,15 @@ def record_exit(cfg, rec, code):
             rec["State"].update(Status="exited", Running=False, Paused=False, Pid=0, ExitCode=code,
                                 OOMKilled=oom, FinishedAt=fmt.now_iso())
             containers.save(cfg, rec)
+            events.container(cfg, "die", rec, exitCode=code)
+            events.endpoint(cfg, "disconnect", rec)
 
 
 def exited(cfg, cid):
-    """Called by a detached container's monitor when the container has exited. If its restart
-    policy restarts it, the monitor process itself becomes the wait (see restart_argv)."""
-    delay = None
+    """Called by a detached container's monitor when the container has exited; returns its
+    exit code, which becomes the monitor's own (what run -it waits for: --rm removes the record).
+    If its restart policy restarts it, the monitor process itself becomes the wait (see restart_argv)."""
+    code = delay = None
     try:
         with store.lock(containers.cdir(cfg, cid, ".lock")):
             rec = containers.load(cfg, cid)
@@ -178,11 +183,12 @@ def exited(cfg, cid):
                 if delay is not None:
                     _record_restarting(cfg, rec, os.getpid())
     except (FileNotFoundError, BockerError):  # removed meanwhile (rm -f): nothing left to record
-        return
+        pass
     if delay is not None:
         os.closerange(3, 1024)  # (what the launch handed the monitor: nobody reads it any more)
         argv = restart_argv(cfg, cid, delay)
         shell.do(" ".join(shell.quote(a) for a in argv), os.execv, "/bin/sh", argv)
+    return 255 if code is None else code
 
 
 def _next_restart(rec):
@@ -284,9 +290,12 @@ def health_check(cfg, cid):
         now = containers.state(cfg, rec)
         if now["Status"] not in ("running", "paused") or now["StartedAt"] != st["StartedAt"]:
             return False  # exited (or restarted) meanwhile: the result is of a run that is over
+        before = (rec["State"].get("Health") or {}).get("Status")
         rec["State"]["Health"] = health.record(rec["State"].get("Health"), entry, retries, start_period,
                                                t0 - fmt.parse_iso(st["StartedAt"]))
         containers.save(cfg, rec)
+        if rec["State"]["Health"]["Status"] != before:
+            events.container(cfg, f"health_status: {rec['State']['Health']['Status']}", rec)
     return True
 
 
@@ -387,10 +396,23 @@ def check_terminal(tty, interactive):
         raise BockerError("the input device is not a TTY", code=1)
 
 
-def run_foreground(cfg, rec, interactive=False):
-    """start + attach, as `bocker run` without -d (and `start -a`)."""
+DETACHED = "detached"  # what run -it, start -ai and attach return when the user detached
+
+
+def run_foreground(cfg, rec, interactive=False, detach_keys=b""):
+    """start + attach, as `bocker run` without -d (and `start -a`). With -it, the container is
+    started as a detached one (its monitor records the exit, a copier holds the pty) and
+    attached to: the user may detach (`detach_keys`), and it runs on (returns DETACHED).
+    -t alone cannot detach (no keys come in): bocker holds the pty itself (~200 ms less)."""
     import subprocess
     check_terminal(rec["Config"].get("Tty"), interactive)
+    if rec["Config"].get("Tty") and interactive and not shell.dry_run:
+        from . import terminal
+        handle, client = _start_tty(cfg, rec, attached=True)
+        runtime.forward_signals(handle.pid)  # as without -t: a SIGTERM to bocker stops the container
+        with shell.step("run"):
+            detached = terminal.attach(client, interactive, detach_keys)
+        return DETACHED if detached else handle.proc.wait()  # the monitor's: the container's code
     if rec["Config"].get("Tty") and not shell.dry_run:
         from . import terminal
         master, slave = terminal.open_pty()
@@ -400,7 +422,7 @@ def run_foreground(cfg, rec, interactive=False):
             os.close(slave)
         runtime.forward_signals(handle.pid)  # as without -t: bocker lives on to record the exit
         with shell.step("run"):
-            code = runtime.exit_code(terminal.relay(master, handle.proc, _log_writer(cfg, rec), interactive))
+            code = runtime.exit_code(terminal.relay(master, handle.proc, _log_writer(cfg, rec), False))
         record_exit_locked(cfg, rec, code)
     else:
         pipe = None if shell.dry_run else subprocess.PIPE
@@ -410,21 +432,28 @@ def run_foreground(cfg, rec, interactive=False):
     return code
 
 
+def _start_tty(cfg, rec, attached=False):
+    """Start a -t container detached: its pty's master goes to a copier that writes the log and
+    serves `bocker attach`; returns the Launch and (`attached`) a client connected from the start."""
+    from . import terminal
+    master, slave = terminal.open_pty()
+    try:
+        handle = start(cfg, rec, stdin=slave, stdout=slave, stderr=slave, detach=True)
+    finally:
+        os.close(slave)
+    client = terminal.keep_logging(master, containers.cdir(cfg, rec["Id"], "container.log"), log_max_size(rec),
+                                   listen=containers.cdir(cfg, rec["Id"], "attach.sock"), first=attached)
+    return handle, client
+
+
 def run_detached(cfg, rec):
     """start with a monitor: output to the log only; returns at once.
     With -t, a forked copier holds the pty and writes its output to the log."""
     if shell.dry_run:
         return start(cfg, rec, detach=True)
     import subprocess
-    log_path = containers.cdir(cfg, rec["Id"], "container.log")
     if rec["Config"].get("Tty"):
-        from . import terminal
-        master, slave = terminal.open_pty()
-        try:
-            start(cfg, rec, stdin=slave, stdout=slave, stderr=slave, detach=True)
-        finally:
-            os.close(slave)
-        terminal.keep_logging(master, log_path, log_max_size(rec))
+        _start_tty(cfg, rec)
         return
     handle = start(cfg, rec, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                    detach=True)
@@ -483,6 +512,7 @@ def send_signal(cfg, ref, sig="KILL"):
     if number in (9, signal_number(rec["Config"].get("StopSignal") or "TERM")):  # meant to end it
         stopped_by_hand(cfg, rec["Id"])
     shell.run(["kill", f"-{number}", str(rec["State"]["Pid"])])
+    events.container(cfg, "kill", rec, signal=number)
     return rec
 
 
@@ -494,7 +524,7 @@ def wait_exit(cfg, cid, timeout=None):
         try:
             rec = containers.load(cfg, cid)
         except BockerError:  # removed at exit (--rm): its last known exit code
-            return 0 if seen is None else seen
+            return events.last_exit(cfg, cid) if seen is None else seen
         seen = containers.read_exit_file(cfg, cid) if seen is None else seen
         st = containers.state(cfg, rec)
         if st["Status"] not in ("running", "paused"):
@@ -507,6 +537,34 @@ def wait_exit(cfg, cid, timeout=None):
         if deadline is not None and time.monotonic() >= deadline:
             return None
         time.sleep(0.02)
+
+
+def check_condition(condition):
+    if condition not in ("not-running", "next-exit", "removed"):
+        raise BockerError(f"invalid condition: {condition!r} (not-running, next-exit or removed)")
+
+
+def wait_condition(cfg, cid, condition="not-running"):
+    """`wait --condition`, as Docker's: not-running (returns at once for a container that does
+    not run), next-exit (the end of the current run, or of the next one if none runs), removed
+    (until `rm`, or --rm, takes it). Returns the exit code of the run that ended."""
+    check_condition(condition)
+    if condition == "not-running":
+        return wait_exit(cfg, cid)
+    started = containers.load(cfg, cid)["State"].get("StartedAt")
+    code = None
+    while True:
+        try:
+            rec = containers.load(cfg, cid)
+        except BockerError:  # removed: the last run's code (none ran: 0)
+            return events.last_exit(cfg, cid) if code is None else code
+        st = containers.state(cfg, rec)
+        running = st["Status"] in ("running", "paused")
+        if condition == "next-exit" and (running or rec["State"].get("StartedAt") != started):
+            return wait_exit(cfg, cid)  # a run under way (or begun and ended since we looked)
+        if not running:
+            code = st["ExitCode"]
+        time.sleep(0.05)
 
 
 def _pid_alive(pid):
@@ -535,10 +593,12 @@ def stop(cfg, ref, timeout=None, sig=None):
     if st["Status"] == "paused":
         pause(cfg, cid, False)
     shell.run(["kill", f"-{signal_number(sig)}", str(st["Pid"])], check=False)
+    events.container(cfg, "kill", rec, signal=signal_number(sig))
     if wait_exit(cfg, cid, timeout) is None:
         shell.run(["kill", "-9", str(st["Pid"])], check=False)
         wait_exit(cfg, cid, 5)
     _reap(cfg, cid)
+    events.container(cfg, "stop", rec)
 
 
 def stop_all(cfg, refs, timeout=None, sig=None):
@@ -577,10 +637,13 @@ def pause(cfg, ref, frozen=True):
         rec = containers.load(cfg, rec["Id"])
         rec["State"].update(Status="paused" if frozen else "running", Paused=frozen)
         containers.save(cfg, rec)
+    events.container(cfg, "pause" if frozen else "unpause", rec)
 
 
-def exec_in(cfg, ref, command, workdir=None, user=None, env=(), interactive=False, detach=False, tty=False):
-    """Run a command inside a running container; returns its exit code."""
+def exec_in(cfg, ref, command, workdir=None, user=None, env=(), interactive=False, detach=False, tty=False,
+            detach_keys=b""):
+    """Run a command inside a running container; returns its exit code (DETACHED if the user
+    typed `detach_keys` at its terminal: it runs on)."""
     import subprocess
     rec = running_record(cfg, ref)
     if rec["State"]["Status"] == "paused":
@@ -599,7 +662,8 @@ def exec_in(cfg, ref, command, workdir=None, user=None, env=(), interactive=Fals
             proc = shell.spawn(argv, "exec", stdin=slave, stdout=slave, stderr=slave, start_new_session=True)
         finally:
             os.close(slave)
-        return runtime.exit_code(terminal.relay(master, proc, None, interactive))
+        status = terminal.relay(master, proc, None, interactive, detach_keys)
+        return DETACHED if status is None else runtime.exit_code(status)
     if detach:
         shell.spawn(argv, "exec", stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                     stderr=subprocess.DEVNULL, start_new_session=True)
@@ -612,3 +676,84 @@ def exec_in(cfg, ref, command, workdir=None, user=None, env=(), interactive=Fals
     runtime.forward_signals(proc.pid)
     runtime.relay(proc)
     return runtime.exit_code(proc.wait())
+
+
+def attach_to(cfg, ref, stdin=True, sig_proxy=True, detach_keys=b""):
+    """`bocker attach`: the running container's output from now on (and its stdin, if it was
+    started with -i), until it exits (its exit code) or the user detaches (DETACHED).
+    -t: through its copier's attach socket; otherwise the log (stdout and stderr apart) is
+    followed and stdin goes into the container's stdin fifo (-di)."""
+    from . import terminal
+    rec = containers.load(cfg, containers.resolve(cfg, ref))
+    status = containers.state(cfg, rec)["Status"]
+    if status == "paused":
+        raise BockerError("You cannot attach to a paused container, unpause it first")
+    if status != "running":
+        raise BockerError("You cannot attach to a stopped container, start it first")
+    conf, cid = rec["Config"], rec["Id"]
+    stdin = stdin and bool(conf.get("OpenStdin"))
+    events.container(cfg, "attach", rec)
+    if conf.get("Tty"):
+        check_terminal(True, stdin)
+        sock = terminal.connect(containers.cdir(cfg, cid, "attach.sock"))
+        detached = terminal.attach(sock, stdin, detach_keys)
+    else:
+        if sig_proxy:
+            runtime.forward_signals(rec["State"]["Pid"])
+        detached = _follow_output(cfg, rec, stdin, detach_keys)
+    return DETACHED if detached else wait_exit(cfg, cid)
+
+
+def _follow_output(cfg, rec, stdin, detach_keys):
+    """A non-tty container's new log lines to our stdout and stderr while its monitor writes
+    them; our stdin (a thread) into its stdin fifo. True if the user detached."""
+    import threading
+    from . import logs
+    cid = rec["Id"]
+    detached = threading.Event()
+    feeder = None
+    if stdin and os.path.exists(containers.cdir(cfg, cid, "stdin.fifo")):  # (-di; not a foreground -i)
+        fifo = os.open(containers.cdir(cfg, cid, "stdin.fifo"), os.O_WRONLY | os.O_CLOEXEC | os.O_NOFOLLOW)
+        feeder = threading.Thread(target=_feed_fifo, args=(fifo, detach_keys, detached), daemon=True)
+
+    def writing():
+        # first asked once the follower is at the end of the log: input is fed from then on,
+        # so that no output it causes is passed over as "before the attach"
+        if feeder is not None and feeder.ident is None:  # (not started yet)
+            feeder.start()
+        return not detached.is_set() and _monitor_writing(cfg, cid)
+    logs.show(containers.cdir(cfg, cid, "container.log"), writing, tail=0, follow=True)
+    return detached.is_set()
+
+
+def _feed_fifo(fifo, detach_keys, detached):
+    """Our stdin into the container's, until our end of input or the detach keys."""
+    from . import terminal
+    keys = terminal.DetachKeys(detach_keys)
+    try:
+        while True:
+            data = os.read(0, 65536)
+            if not data:
+                return
+            data, done = keys.feed(data)
+            if data:
+                os.write(fifo, data)
+            if done:
+                return detached.set()
+    except OSError:  # the container is gone
+        pass
+    finally:
+        os.close(fifo)
+
+
+def _monitor_writing(cfg, cid):
+    """The container's exit is not recorded yet (its monitor records it once the log is
+    complete), and someone is left to record it (the process or its monitor lives)."""
+    try:
+        rec = containers.load(cfg, cid)
+    except BockerError:
+        return False
+    if rec["State"]["Status"] not in ("running", "paused"):
+        return False
+    monitor = rec["State"].get("MonitorPid")
+    return containers.state(cfg, rec)["Status"] in ("running", "paused") or bool(monitor and _pid_alive(monitor))

@@ -103,12 +103,13 @@ def split(line):
 
 
 def parse_time(text, now=None):
-    """--since/--until: RFC 3339 (2026-11-25T10:00:00Z), a Unix time, or a duration ago (10m, 2h)."""
+    """--since/--until: RFC 3339 (2026-11-25T10:00:00Z), a Unix time, or a duration ago (10m, 1h30m, 500ms)."""
+    import re
     now = time.time() if now is None else now
-    units = {"s": 1, "m": 60, "h": 3600}
+    units = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1, "m": 60, "h": 3600}
     try:
-        if text[-1] in units and text[:-1].replace(".", "", 1).isdigit():
-            return now - float(text[:-1]) * units[text[-1]]
+        if re.fullmatch(r"(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+", text):  # Go's durations: 10m, 1h30m, 500ms
+            return now - sum(float(n) * units[u] for n, _, u in re.findall(r"(\d+(\.\d+)?)(ns|us|µs|ms|s|m|h)", text))
         if text.replace(".", "", 1).isdigit():
             return float(text)
         return fmt.parse_iso(text if "T" in text else text + "T00:00:00Z")

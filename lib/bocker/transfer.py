@@ -6,7 +6,7 @@ import json
 import os
 import sys
 
-from . import BockerError, images, layerstore, shell, store
+from . import BockerError, events, images, layerstore, shell, store
 from .registry import (DOCKER_CONFIG, DOCKER_LAYER_GZIP, DOCKER_MANIFEST, INDEXES, OCI_CONFIG, OCI_LAYER,
                        OCI_LAYER_GZIP, OCI_LAYER_ZSTD, OCI_MANIFEST, Reference, RegistryError, choose_platform,
                        digest_hex, sha256_file, sha256_of)
@@ -146,6 +146,7 @@ def pull(cfg, ref_text, platform=None, insecure=False, quiet=False, progress=Non
         pool.shutdown(wait=True, cancel_futures=True)
     p.line(f"Digest: {digest}")
     p.line(f"Status: Downloaded newer image for {ref}")
+    events.image(cfg, "pull", str(ref), str(ref))
     return image_id
 
 

@@ -7,7 +7,7 @@ A container's mounts are in its record ("Mounts"); init.py mounts them before pi
 import os
 import re
 
-from . import BockerError, NotFound, fmt, shell, store
+from . import BockerError, NotFound, events, fmt, shell, store
 
 NAME_RE = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]{1,254}")  # (255: a file name's limit)
 
@@ -31,6 +31,7 @@ def create(cfg, name=None, labels=None, anonymous=False):
     store.create_subvolume(path(cfg, name))
     store.write_json(path(cfg, name) + ".json", {"Name": name, "CreatedAt": fmt.now_iso(),
                                                 "Labels": labels or {}, "Anonymous": anonymous})
+    events.volume(cfg, "create", name)
     return name
 
 
@@ -71,6 +72,7 @@ def remove(cfg, name, records, force=False):
         raise BockerError(f"remove {name}: volume is in use - [{', '.join(u[:12] for u in used)}]")
     store.delete_subvolume(path(cfg, name))
     shell.do(f"rm -f {shell.quote(path(cfg, name) + '.json')}", os.unlink, path(cfg, name) + ".json")
+    events.volume(cfg, "destroy", name)
 
 
 def prune(cfg, records, all_=False):

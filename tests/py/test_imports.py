@@ -15,7 +15,7 @@ LAYERS = {
     "terminal": 0, "logs": 0, "init": 0, "security": 0, "gotemplate": 0,
     "shell": 1,
     # the registry client sits on the runner (its --trace/--dry-run lines), as the resources do
-    "registry": 2, "store": 2, "cgroups": 2, "userns": 2, "devicefilter": 2, "network": 2, "volumes": 2, "images": 2, "layerstore": 2,
+    "registry": 2, "events": 2, "store": 2, "cgroups": 2, "userns": 2, "devicefilter": 2, "network": 2, "volumes": 2, "images": 2, "layerstore": 2,
     "containers": 3, "lifecycle": 3, "containercp": 2, "changes": 2, "stats": 3, "runtime": 3, "transfer": 3,
     "archive": 3, "endpoints": 3,
     "build.builder": 3, "build.cache": 3, "build.context": 3,

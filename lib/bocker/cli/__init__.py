@@ -37,6 +37,7 @@ INDEX = {
     # services (issue 14)
     "rename": "containers", "update": "containers",
     "cp": "files", "diff": "files", "top": "stats", "stats": "stats",
+    "events": "events", "attach": "containers",
 }
 
 # Docker's management commands, each the same function (and help) as its short verb; the
@@ -48,13 +49,14 @@ ALIASES = {
         ("exec", "exec"), ("run", "run"), ("create", "create"), ("kill", "kill"), ("wait", "wait"),
         ("pause", "pause"), ("unpause", "unpause"), ("commit", "commit"), ("export", "export"),
         ("cp", "cp"), ("diff", "diff"), ("top", "top"), ("stats", "stats"), ("rename", "rename"),
-        ("update", "update"))},
+        ("update", "update"), ("attach", "attach"), ("port", "port"))},
     "container inspect": ("inspect", {"type": "container"}),
     **{f"image {leaf}": (verb, {}) for leaf, verb in (
         ("ls", "images"), ("list", "images"), ("rm", "rmi"), ("remove", "rmi"), ("tag", "tag"),
         ("pull", "pull"), ("push", "push"), ("history", "history"), ("save", "save"),
         ("load", "load"), ("import", "import"), ("build", "build"))},
     "image inspect": ("inspect", {"type": "image"}),
+    "system events": ("events", {}),
 }
 INDEX.update({alias: INDEX[verb] for alias, (verb, _) in ALIASES.items()})
 

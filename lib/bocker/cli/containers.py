@@ -91,6 +91,21 @@ RUN_ARGS = (
 )
 
 
+DETACH_KEYS = arg("--detach-keys", metavar="KEYS", help="keys that detach, leaving the container running "
+                                                       "(default ctrl-p,ctrl-q)")
+
+
+def _detach_keys(a):
+    from .. import terminal
+    return terminal.parse_detach_keys(a.detach_keys)
+
+
+def _exit_or_detached(code):
+    """run -it, start -ai, exec -it, attach: 0 when the user detached."""
+    from .. import lifecycle
+    return 0 if code is lifecycle.DETACHED else code
+
+
 def _image_or_pull(cfg, a, quiet=False):
     """The image's id; pulled first when it is not in the store (docker's behaviour), or always
     (--pull always), or never (--pull never: a missing image is an error); --platform checked."""
@@ -263,7 +278,7 @@ def cmd_port(cfg, a):
         print(line)
 
 
-@verb("run", *RUN_ARGS)
+@verb("run", DETACH_KEYS, *RUN_ARGS)
 def cmd_run(cfg, a):
     """Run a command in a new container.
 
@@ -273,6 +288,7 @@ def cmd_run(cfg, a):
     from .. import containers, lifecycle, shell
     from . import runflags
     opts = _run_options(a)
+    keys = _detach_keys(a)
     if not a.detach:  # before anything is made
         lifecycle.check_terminal(a.tty, opts.interactive)
     rec = _create(cfg, a, opts, quiet=a.quiet)
@@ -287,14 +303,14 @@ def cmd_run(cfg, a):
     code = None
     try:
         with _attached(runflags.parse_attach(a.attach)):
-            code = lifecycle.run_foreground(cfg, rec, interactive=opts.interactive)
+            code = lifecycle.run_foreground(cfg, rec, interactive=opts.interactive, detach_keys=keys)
     finally:
-        if a.rm:
+        if a.rm and code is not lifecycle.DETACHED:  # (detached: its monitor removes it at exit)
             containers.remove_record(cfg, rec, force=True, released=code is not None)
     if shell.dry_run:
         shell.script("exit $status")
         return 0
-    return code
+    return _exit_or_detached(code)
 
 
 def _create(cfg, a, opts, quiet=False):
@@ -334,7 +350,7 @@ def cmd_create(cfg, a):
 
 
 @verb("start", arg("-a", "--attach", action="store_true", help="attach output, exit with its code"),
-      arg("-i", "--interactive", action="store_true", help="keep stdin open"),
+      arg("-i", "--interactive", action="store_true", help="keep stdin open"), DETACH_KEYS,
       arg("--all-restartable", action="store_true",
           help="after a reboot (e.g. from a boot script or a systemd unit): start every stopped "
                "container whose policy is --restart always, or unless-stopped and not stopped by hand"),
@@ -344,6 +360,7 @@ def cmd_start(cfg, a):
     from .. import containers, lifecycle, store
     if not a.containers and not a.all_restartable:
         raise BockerError('"bocker start" requires at least 1 argument.', code=1)
+    keys = _detach_keys(a)
     failed = False
     for ref in a.containers + (lifecycle.restartable(cfg) if a.all_restartable else []):
         try:
@@ -357,10 +374,10 @@ def cmd_start(cfg, a):
                     lifecycle.run_detached(cfg, rec)
                     print(ref)
                     continue
-            code = lifecycle.run_foreground(cfg, rec, interactive=a.interactive)
-            if rec["HostConfig"].get("AutoRemove"):  # created with --rm: gone after its run
+            code = lifecycle.run_foreground(cfg, rec, interactive=a.interactive, detach_keys=keys)
+            if rec["HostConfig"].get("AutoRemove") and code is not lifecycle.DETACHED:  # created with --rm
                 containers.remove_record(cfg, rec, force=True, released=True)
-            return code
+            return _exit_or_detached(code)
         except BockerError as e:
             print(f"bocker: {e}", file=sys.stderr)
             failed = True
@@ -400,11 +417,14 @@ def cmd_kill(cfg, a):
     return each(a.containers, lambda r: lifecycle.send_signal(cfg, r, a.signal) and None)
 
 
-@verb("wait", arg("containers", nargs="+", help="containers to wait for"))
+@verb("wait", arg("--condition", default="not-running", metavar="CONDITION",
+                  help="not-running (default), next-exit or removed"),
+      arg("containers", nargs="+", help="containers to wait for"))
 def cmd_wait(cfg, a):
     """Block until containers stop, then print their exit codes."""
     from .. import containers, lifecycle
-    return each(a.containers, lambda r: lifecycle.wait_exit(cfg, containers.resolve(cfg, r)))
+    lifecycle.check_condition(a.condition)  # refused before any container is waited for
+    return each(a.containers, lambda r: lifecycle.wait_condition(cfg, containers.resolve(cfg, r), a.condition))
 
 
 @verb("pause", arg("containers", nargs="+", help="containers to freeze"))
@@ -426,7 +446,7 @@ def cmd_unpause(cfg, a):
       arg("-t", "--tty", action="store_true", help="allocate a pseudo-terminal"),
       arg("-e", "--env", action="append", default=[], metavar="KEY=VALUE", help="set an environment variable"),
       arg("-w", "--workdir", help="working directory (default: the container's)"),
-      arg("-u", "--user", help="USER[:GROUP]"),
+      arg("-u", "--user", help="USER[:GROUP]"), DETACH_KEYS,
       arg("--env-file", action="append", default=[], metavar="FILE", help="environment variables from a file"),
       arg("container", help="a running container"), arg("command", nargs="...", help="command and arguments"))
 def cmd_exec(cfg, a):
@@ -435,8 +455,21 @@ def cmd_exec(cfg, a):
     if not a.command:
         raise BockerError('"bocker exec" requires at least 2 arguments.')
     from .runflags import env_items
-    return lifecycle.exec_in(cfg, a.container, a.command, a.workdir, a.user, env_items(a.env_file, a.env),
-                              interactive=a.interactive, detach=a.detach, tty=a.tty)
+    return _exit_or_detached(lifecycle.exec_in(cfg, a.container, a.command, a.workdir, a.user,
+                                               env_items(a.env_file, a.env), interactive=a.interactive,
+                                               detach=a.detach, tty=a.tty, detach_keys=_detach_keys(a)))
+
+
+@verb("attach", DETACH_KEYS, arg("--no-stdin", action="store_true", help="do not attach stdin"),
+      arg("--sig-proxy", action="store_true", default=True,
+          help="pass the signals bocker receives on to the container (default true; not with -t)"),
+      arg("container", help="a running container"))
+def cmd_attach(cfg, a):
+    """Attach to a running container's output (and its stdin, if started with -i), until it
+    exits (its exit code) or the detach keys (Ctrl-P Ctrl-Q) leave it running."""
+    from .. import lifecycle
+    return _exit_or_detached(lifecycle.attach_to(cfg, a.container, stdin=not a.no_stdin, sig_proxy=a.sig_proxy,
+                                                 detach_keys=_detach_keys(a)))
 
 
 @verb("update", arg("-m", "--memory", help="memory limit (e.g. 64m)"),
@@ -459,7 +492,7 @@ def cmd_update(cfg, a):
 def cmd_exited(cfg, a):
     """(internal) Record a detached container's exit: called by its monitor."""
     from .. import lifecycle
-    lifecycle.exited(cfg, a.container)
+    return lifecycle.exited(cfg, a.container)
 
 
 @verb("_health", arg("container"))

@@ -5,7 +5,7 @@ A network is a record (networks/<name>.json, in `docker network inspect`'s shape
 IPAM map), a bridge with the gateway address, bocker's chains for it and one dnsmasq."""
 import os
 
-from .. import BockerError, fmt, shell, store
+from .. import BockerError, events, fmt, shell, store
 from . import BUILTIN, NAME_RE, _from_record, _parse_gateway, _parse_subnet, _record_path, records
 
 
@@ -35,6 +35,7 @@ def create(cfg, name, subnet=None, gateway=None, labels=None, internal=False):
         take_down(net)
         _forget(net)
         raise
+    events.network(cfg, "create", nid, name)
     return nid
 
 
@@ -102,6 +103,7 @@ def remove(cfg, ref):
                               f"active endpoints ({len(leases)} container(s))")
         take_down(net)
         _forget(net)
+    events.network(cfg, "destroy", rec["Id"], rec["Name"])
     return rec["Name"]
 
 
