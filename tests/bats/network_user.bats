@@ -140,9 +140,17 @@ net_bridge() {
     bocker network create t-p1
     bocker network create t-p2
     br=$(net_bridge t-p1)
+    # it asks (Docker's words); n or the end of stdin keeps them
+    run bocker network prune <<< n
+    assert_success
+    assert_output --partial 'WARNING! This will remove all custom networks not used by at least one container.'
+    assert_output --partial 'Are you sure you want to continue? [y/N]'
+    run bocker network prune </dev/null
+    assert_success
+    assert_equal "$(bocker network ls -q --filter name=t-p | wc -l)" 2
     run bocker network prune -f
     assert_success
-    assert_output "$(printf 't-p1\nt-p2')"
+    assert_output "$(printf 'Deleted Networks:\nt-p1\nt-p2')"
     run bocker network ls --format '.Name'
     assert_output "$(printf 'bridge\nhost\nnone')"
     run ip link show "$br"

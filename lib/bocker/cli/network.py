@@ -1,6 +1,6 @@
 """Network verbs: network create, ls, inspect, rm, prune, connect, disconnect; and the address callbacks of dry-run
 scripts (_lease, _release)."""
-from .verbs import FORMAT, arg, each, verb
+from .verbs import FORMAT, arg, confirm, each, pruned, verb
 
 
 @verb("network create", arg("--subnet", help="CIDR (default: a free /24 of BOCKER_NETWORK_POOL)"),
@@ -111,12 +111,13 @@ def _refuse_builtin(name):
         raise BockerError(f"{name} is a pre-defined network and cannot be removed")
 
 
-@verb("network prune", arg("-f", "--force", action="store_true", help="do not ask (bocker never asks)"))
+@verb("network prune", arg("-f", "--force", action="store_true", help="do not ask"))
 def cmd_network_prune(cfg, a):
-    """Remove every user network no running container is attached to."""
+    """Remove every user network no running container is attached to (asks first, unless -f)."""
     from ..network import user
-    for name in user.prune(cfg):
-        print(name)
+    if not confirm("This will remove all custom networks not used by at least one container.", a.force):
+        return 0
+    pruned("Deleted Networks", user.prune(cfg))
 
 
 @verb("_lease", arg("--network", default="bridge"), arg("--ip"),
