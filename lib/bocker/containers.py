@@ -661,8 +661,8 @@ def commit(cfg, ref, tag=None, message="", author="", changes=()):
                        Labels=c.get("Labels") or {})
     for change in changes:
         imageconfig.apply(runtime_cfg, change)
-    new = images.new_config(runtime_cfg, parent, created_by=f"bocker commit {rec['Name'][1:]}",
-                            comment=message)
+    # CREATED BY as Docker's commit writes it: the container's command
+    new = images.new_config(runtime_cfg, parent, created_by=" ".join(c["Cmd"] or []), comment=message)
     if author:
         new["author"] = author
     if tag:

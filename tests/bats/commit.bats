@@ -68,6 +68,9 @@ teardown() {
     assert_output prod
     run bocker inspect --format '.[0].History[-1].comment' myimg:2
     assert_output 'first release'
+    # CREATED BY is the container's command, as Docker's commit records it
+    run bocker history --format '{{.CreatedBy}}' --no-trunc myimg:2
+    assert_line --index 0 'sh -c echo v1 > /version'
 }
 
 @test "commit -c with an unknown instruction is 1 and makes no image" {
