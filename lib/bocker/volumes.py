@@ -75,11 +75,14 @@ def remove(cfg, name, records, force=False):
     events.volume(cfg, "destroy", name)
 
 
-def prune(cfg, records, all_=False):
-    """Remove the volumes no container (of `records`) uses: anonymous ones, or all with all_."""
+def prune(cfg, records, all_=False, match=None):
+    """Remove the volumes no container (of `records`) uses: anonymous ones, or all with all_;
+    only those `match(created, labels)` accepts (prune --filter), if given."""
     removed = []
     for name in names(cfg):
-        if (all_ or info(cfg, name)["Anonymous"]) and not users(name, records):
+        v = info(cfg, name)
+        if ((all_ or v["Anonymous"]) and not users(name, records)
+                and (match is None or match(v["CreatedAt"], v["Labels"]))):
             remove(cfg, name, records)
             removed.append(name)
     return removed

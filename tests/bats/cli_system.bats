@@ -181,6 +181,14 @@ Total reclaimed space: 10B"
     run bocker container prune -f --filter label=keep=1 --filter until=2099-01-01T00:00:00Z
     run bocker ps -aq
     assert_output ""
+    bocker volume create --label keep=1 vkeep >/dev/null
+    bocker volume create vgo >/dev/null
+    run bocker volume prune -a -f --filter label!=keep
+    assert_success
+    assert_output --partial vgo
+    run bocker volume ls -q
+    assert_output vkeep
+    bocker volume rm vkeep >/dev/null
     run bocker image prune -f --filter colour=red
     [ "$status" -eq 1 ]
     run bocker container prune -f --filter until=soon

@@ -1,5 +1,5 @@
 """Verbs on volumes: volume create, ls, inspect, rm, prune."""
-from .verbs import FORCE, FORMAT, arg, confirm, each, pruned, reclaimed, verb
+from .verbs import FORCE, FORMAT, PRUNE_FILTER, arg, confirm, each, prune_match, pruned, reclaimed, verb
 
 
 @verb("volume create", arg("--label", action="append", default=[], help="KEY=VALUE"),
@@ -47,19 +47,21 @@ def cmd_volume_rm(cfg, a):
     return each(a.names, lambda n: volumes.remove(cfg, n, records, force=a.force))
 
 
-@verb("volume prune", arg("-a", "--all", action="store_true", help="named volumes too"), FORCE)
+@verb("volume prune", arg("-a", "--all", action="store_true", help="named volumes too"), PRUNE_FILTER, FORCE)
 def cmd_volume_prune(cfg, a):
     """Remove unused anonymous volumes (-a: all unused volumes); asks first, unless -f."""
+    match = prune_match(a.filter)
     what = "all local volumes" if a.all else "anonymous local volumes"
     if not confirm(f"This will remove {what} not used by at least one container.", a.force):
         return 0
-    reclaimed(prune_volumes(cfg, a.all))
+    reclaimed(prune_volumes(cfg, a.all, match))
 
 
-def prune_volumes(cfg, all_):
-    """Remove the unused volumes (anonymous ones, or all with all_): the bytes they held."""
+def prune_volumes(cfg, all_, match=None):
+    """Remove the unused volumes (anonymous ones, or all with all_; those `match` accepts): the
+    bytes they held."""
     from .. import containers, images, volumes
     sizes = {n: images.dir_size(volumes.path(cfg, n)) for n in volumes.names(cfg)}
-    gone = volumes.prune(cfg, containers.all_records(cfg), all_=all_)
+    gone = volumes.prune(cfg, containers.all_records(cfg), all_=all_, match=match)
     pruned("Deleted Volumes", gone)
     return sum(sizes.get(n, 0) for n in gone)
