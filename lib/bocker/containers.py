@@ -187,7 +187,7 @@ class RunOptions:
                  restart=None, healthcheck=None, expose=(), publish_all=False):
         self.expose = list(expose)  # --expose: "80/tcp" keys of Config.ExposedPorts
         self.aliases, self.ip = list(aliases), ip  # --network-alias, --ip: the network's endpoint
-        self.dns = dict(dns or {})  # HostConfig's Dns, DnsSearch, ExtraHosts (--dns, --dns-search, --add-host)
+        self.dns = dict(dns or {})  # HostConfig's Dns, DnsSearch, DnsOptions, ExtraHosts
         self.name, self.env, self.workdir, self.user, self.rm = name, list(env), workdir, user, rm
         self.hostname, self.entrypoint, self.network = hostname, entrypoint, network
         self.memory, self.cpus, self.pids_limit = memory, cpus, pids_limit  # bytes, CPUs, count; 0: none
@@ -250,6 +250,7 @@ def make_record(cfg, cid, name, image_id, ref, opts):
                        **_security_fields(opts.security),
                        "PortBindings": ports.to_record(opts.ports), "PublishAllPorts": bool(opts.publish_all),
                        "Dns": opts.dns.get("Dns") or [], "DnsSearch": opts.dns.get("DnsSearch") or [],
+                       "DnsOptions": opts.dns.get("DnsOptions") or [],
                        "ExtraHosts": opts.dns.get("ExtraHosts") or None,
                        "LogConfig": {"Type": "bocker-file", "MaxSize": opts.log_max_size}},
         "NetworkSettings": {"IPAddress": "", "Gateway": "", "IPPrefixLen": 0, "Ports": {},

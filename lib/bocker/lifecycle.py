@@ -67,7 +67,7 @@ def _join_network(cfg, rec, net, undo):
     hc = rec["HostConfig"]
     servers = hc.get("Dns") or ([str(net.gateway)] if net.user else None)
     etc = dns.write_etc(containers.cdir(cfg, cid), rec["Config"]["Hostname"], ip, hc["NetworkMode"], servers,
-                        hc.get("DnsSearch") or (), _extra_hosts(hc, net))
+                        hc.get("DnsSearch") or (), hc.get("DnsOptions") or (), _extra_hosts(hc, net))
     remap = userns.base_of(rec)
     if remap:  # the container's root may then write them, as its own files
         for spec in etc:

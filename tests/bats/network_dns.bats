@@ -183,13 +183,14 @@ web() {
     assert_output hello-pb
 }
 
-@test "--dns, --dns-search and --add-host (host-gateway too) in resolv.conf and hosts; bad ones: 125" {
+@test "--dns, --dns-search, --dns-option and --add-host (host-gateway too) in resolv.conf and hosts; bad ones: 125" {
     run bocker run --rm --network t-a --dns 10.246.$BK_THIRD.53 --dns-search corp.example \
-        --add-host db2:10.246.$BK_THIRD.9 --add-host gw:host-gateway busybox sh -c 'cat /etc/resolv.conf /etc/hosts'
+        --dns-option ndots:3 --dns-option timeout:1 --add-host db2:10.246.$BK_THIRD.9 --add-host gw:host-gateway busybox sh -c 'cat /etc/resolv.conf /etc/hosts'
     assert_success
     assert_line "nameserver 10.246.$BK_THIRD.53"
     refute_line "nameserver $A_GW"
     assert_line "search corp.example"
+    assert_line "options ndots:3 timeout:1"
     assert_line --regexp "^10\.246\.$BK_THIRD\.9[[:space:]]+db2\$"
     assert_line --regexp "^${A_GW//./\\.}[[:space:]]+gw\$"
     run bocker run --rm --add-host gw:host-gateway busybox cat /etc/hosts

@@ -114,3 +114,6 @@ def test_resolv_conf_of_a_user_network_names_only_its_server(monkeypatch, tmp_pa
     real_open = builtins.open
     monkeypatch.setattr(builtins, "open", lambda p, *a, **k: real_open(conf if p == "/etc/resolv.conf" else p, *a, **k))
     assert dns.resolv_conf(["10.220.0.1"]) == "search corp\noptions ndots:2\nnameserver 10.220.0.1\n"
+    # --dns-search and --dns-option replace the host's lines
+    assert dns.resolv_conf(["10.220.0.1"], ["a.example"], ["ndots:5"]) == \
+        "search a.example\noptions ndots:5\nnameserver 10.220.0.1\n"

@@ -57,6 +57,7 @@ RUN_ARGS = (
     arg("--ip", help="the container's address (user networks only)"),
     arg("--dns", action="append", default=[], metavar="IP", help="a nameserver for resolv.conf"),
     arg("--dns-search", action="append", default=[], metavar="DOMAIN", help="a search domain for resolv.conf"),
+    arg("--dns-option", action="append", default=[], metavar="OPTION", help="a resolv.conf option (ndots:2)"),
     arg("--add-host", action="append", default=[], metavar="NAME:IP",
         help="a line of /etc/hosts (IP may be host-gateway: the network's gateway)"),
     arg("--stop-signal", metavar="SIGNAL", help="signal `stop` sends first (default: the image's STOPSIGNAL, or TERM)"),
@@ -173,7 +174,7 @@ def _run_options(a):
     return containers.RunOptions(
         name=a.name, env=runflags.env_items(a.env_file, a.env), workdir=a.workdir, user=a.user, rm=a.rm, hostname=a.hostname,
         entrypoint=a.entrypoint, network=a.network, aliases=a.network_alias, ip=a.ip,
-        dns=dns.check_options(a.dns, a.dns_search, a.add_host),
+        dns=dns.check_options(a.dns, a.dns_search, a.dns_option, a.add_host),
         memory=cgroups.parse_memory(a.memory) if a.memory else 0,
         cpus=cgroups.parse_cpus(a.cpus) if a.cpus else 0,
         pids_limit=a.pids_limit if a.pids_limit and a.pids_limit > 0 else 0,
@@ -199,7 +200,7 @@ def _check_shared(a):
         raise BockerError("conflicting options: port publishing and the container type network mode")
     if a.ip or a.network_alias:
         raise BockerError("conflicting options: --ip or --network-alias and the container type network mode")
-    if a.dns or a.dns_search or a.add_host:
+    if a.dns or a.dns_search or a.dns_option or a.add_host:
         raise BockerError("conflicting options: dns and the network mode")
     if a.hostname:
         raise BockerError("conflicting options: hostname and the network mode")

@@ -11,8 +11,9 @@ from .. import BockerError, shell, store
 ETC_FILES = ("hosts", "hostname", "resolv.conf")
 
 
-def check_options(servers, search, extra_hosts):
-    """--dns, --dns-search, --add-host checked -> HostConfig's Dns, DnsSearch, ExtraHosts."""
+def check_options(servers, search, options, extra_hosts):
+    """--dns, --dns-search, --dns-option, --add-host checked -> HostConfig's Dns, DnsSearch,
+    DnsOptions, ExtraHosts."""
     import ipaddress
     try:
         for ip in servers:
@@ -25,13 +26,15 @@ def check_options(servers, search, extra_hosts):
                 ipaddress.ip_address(ip)
     except ValueError as e:
         raise BockerError(f"invalid address in --dns or --add-host: {e}")
-    return {"Dns": list(servers), "DnsSearch": list(search), "ExtraHosts": list(extra_hosts)}
+    return {"Dns": list(servers), "DnsSearch": list(search), "DnsOptions": list(options),
+            "ExtraHosts": list(extra_hosts)}
 
 
-def resolv_conf(servers=None, search=()):
+def resolv_conf(servers=None, search=(), options=()):
     """The host's resolv.conf without loopback resolvers (unreachable from a netns); or, given
     `servers` (a user network's gateway, --dns), those only, with the host's search and options
-    lines; `search` (--dns-search) replaces the host's search line."""
+    lines; `search` (--dns-search) replaces the host's search line, `options` (--dns-option)
+    its options line."""
     lines, found = [], 0
     try:
         with open("/etc/resolv.conf") as f:
@@ -41,13 +44,15 @@ def resolv_conf(servers=None, search=()):
                     if servers or len(words) < 2 or words[1].startswith("127.") or words[1] == "::1":
                         continue
                     found += 1
-                if search and words[:1] in (["search"], ["domain"]):
+                if search and words[:1] in (["search"], ["domain"]) or options and words[:1] == ["options"]:
                     continue
                 lines.append(line.rstrip("\n"))
     except FileNotFoundError:
         pass
     if search:
         lines.append("search " + " ".join(search))
+    if options:
+        lines.append("options " + " ".join(options))
     if servers:
         lines += [f"nameserver {s}" for s in servers]
     elif not found:
@@ -64,10 +69,11 @@ def hosts_file(hostname, ip, extra=()):
     return text + "".join(f"{addr}\t{name}\n" for name, addr in extra)
 
 
-def write_etc(directory, hostname, ip, mode, servers=None, search=(), extra=()):
+def write_etc(directory, hostname, ip, mode, servers=None, search=(), options=(), extra=()):
     """Write the three files into `directory` (bocker's, out of the container's reach); returns
     the init's bind mounts for them, SOURCE:/etc/FILE:rw. `servers`: resolv.conf's nameservers
-    (a user network's DNS server, --dns) instead of the host's; `search`: --dns-search;
+    (a user network's DNS server, --dns) instead of the host's; `search`, `options`: --dns-search,
+    --dns-option;
     `extra`: (name, address) lines of /etc/hosts (--add-host)."""
     if mode == "host":
         import socket
@@ -76,7 +82,7 @@ def write_etc(directory, hostname, ip, mode, servers=None, search=(), extra=()):
             hosts = f.read()
     else:
         hosts = hosts_file(hostname, ip, extra)
-    contents = {"hosts": hosts, "hostname": hostname + "\n", "resolv.conf": resolv_conf(servers, search)}
+    contents = {"hosts": hosts, "hostname": hostname + "\n", "resolv.conf": resolv_conf(servers, search, options)}
     for name in ETC_FILES:
         shell.write_file(os.path.join(directory, name), contents[name])
     return [f"{os.path.join(directory, name)}:/etc/{name}:rw" for name in ETC_FILES]
