@@ -130,14 +130,20 @@ def disconnect(cfg, net_ref, ref, force=False):
                 return
             raise BockerError(f"container {rec['Name'][1:]} is not connected to network {net.name}")
         was_primary = names(rec)[0] == net.name
-        if containers.state(cfg, rec)["Status"] in ("running", "paused"):
+        st = containers.state(cfg, rec)
+        running = st["Status"] in ("running", "paused")
+        if running:
             if was_primary:
                 containers.unpublish_ports(cfg, rec, net)
             bridge.detach(net, cid)
             ipam.release(net, cid, rec["NetworkSettings"]["Networks"][net.name].get("IPAddress"))
         del rec["NetworkSettings"]["Networks"][net.name]
-        if was_primary:  # the top-level fields are eth0's
-            rec["NetworkSettings"].update(IPAddress="", Gateway="", IPPrefixLen=0, MacAddress="")
+        if was_primary:  # the top-level fields are the default route's network's: the next one's
+            nxt = next(iter(rec["NetworkSettings"]["Networks"].values()), {})
+            rec["NetworkSettings"].update({k: nxt.get(k, 0 if k == "IPPrefixLen" else "")
+                                           for k in ("IPAddress", "Gateway", "IPPrefixLen", "MacAddress")})
+            if running and nxt.get("Gateway"):
+                bridge.default_route(st["Pid"], nxt["Gateway"])
         containers.save(cfg, rec)
 
 

@@ -103,6 +103,13 @@ ifaces() {
     # and t-a still answers
     run fetch t-a svc
     assert_output hello-svc
+    # eth0's network disconnected: the default route (and the top-level address) go to t-b's
+    bocker network connect t-b svc
+    ip=$(bocker inspect --format '.[0].NetworkSettings.Networks["t-b"].IPAddress' svc)
+    bocker network disconnect t-a svc
+    run bocker exec svc ip route
+    assert_line --regexp "^default via ${B_GW//./\\.} dev eth1"
+    assert_equal "$(bocker inspect --format '.[0].NetworkSettings | "\(.IPAddress) \(.Gateway)"' svc)" "$ip $B_GW"
 }
 
 @test "connect on a stopped container is recorded: its next start has both interfaces; names survive a restart" {

@@ -133,6 +133,12 @@ def configure(net, pid, ip, index):
         f"link set eth{index} up\n"))
 
 
+def default_route(pid, gateway):
+    """The container's default route via `gateway` (another network's, when eth0's was
+    disconnected: as Docker, the container keeps a way out)."""
+    shell.run(["nsenter", f"--net=/proc/{pid}/ns/net", "ip", "route", "replace", "default", "via", gateway])
+
+
 def free_index(cid):
     """The first interface number no veth of this container uses (network connect)."""
     for index in range(1, len(INDEX_CHARS)):
