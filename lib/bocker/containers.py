@@ -177,14 +177,14 @@ class RunOptions:
                  "pids_limit", "labels", "volumes", "volumes_from", "tmpfs", "tty", "interactive", "ports",
                  "log_max_size", "command", "memory_swap", "memory_reservation", "cpu_shares", "cpuset_cpus",
                  "cpuset_mems", "security", "stop_signal", "stop_timeout",
-                 "restart", "healthcheck", "expose", "publish_all")
+                 "restart", "healthcheck", "expose", "publish_all", "host_fields")
 
     def __init__(self, name=None, env=(), workdir=None, user=None, rm=False, hostname=None, entrypoint=None,
                  network="bridge", memory=0, cpus=0, pids_limit=0, labels=None, volumes=(), volumes_from=(),
                  tmpfs=(), tty=False, interactive=False, ports=(), log_max_size=None, command=(),
                  memory_swap=0, memory_reservation=0, cpu_shares=0, cpuset_cpus="", cpuset_mems="",
                  security=None, aliases=(), ip=None, dns=None, stop_signal=None, stop_timeout=None,
-                 restart=None, healthcheck=None, expose=(), publish_all=False):
+                 restart=None, healthcheck=None, expose=(), publish_all=False, host_fields=None):
         self.expose = list(expose)  # --expose: "80/tcp" keys of Config.ExposedPorts
         self.aliases, self.ip = list(aliases), ip  # --network-alias, --ip: the network's endpoint
         self.dns = dict(dns or {})  # HostConfig's Dns, DnsSearch, ExtraHosts (--dns, --dns-search, --add-host)
@@ -204,6 +204,8 @@ class RunOptions:
         self.stop_signal, self.stop_timeout = stop_signal, stop_timeout  # None: the image's, or TERM and 10 s
         self.restart = restart or {"Name": "no", "MaximumRetryCount": 0}  # HostConfig.RestartPolicy
         self.healthcheck = healthcheck  # the --health-* flags' Config.Healthcheck (health.from_flags)
+        # more HostConfig fields as Docker names them, over HOST_DEFAULTS (CpuPeriod, GroupAdd, PidMode ...)
+        self.host_fields = dict(host_fields or {})
 
 
 def make_record(cfg, cid, name, image_id, ref, opts):
@@ -247,7 +249,7 @@ def make_record(cfg, cid, name, image_id, ref, opts):
                        "PidsLimit": opts.pids_limit, "AutoRemove": bool(opts.rm), "RestartPolicy": opts.restart,
                        "MemorySwap": opts.memory_swap, "MemoryReservation": opts.memory_reservation,
                        "CpuShares": opts.cpu_shares, "CpusetCpus": opts.cpuset_cpus, "CpusetMems": opts.cpuset_mems,
-                       **_security_fields(opts.security),
+                       **_security_fields(opts.security), **HOST_DEFAULTS, **opts.host_fields,
                        "PortBindings": ports.to_record(opts.ports), "PublishAllPorts": bool(opts.publish_all),
                        "Dns": opts.dns.get("Dns") or [], "DnsSearch": opts.dns.get("DnsSearch") or [],
                        "ExtraHosts": opts.dns.get("ExtraHosts") or None,
@@ -260,6 +262,10 @@ def make_record(cfg, cid, name, image_id, ref, opts):
         "LogPath": cdir(cfg, cid, "container.log"),
         "GraphDriver": {"Name": "btrfs", "Data": {"Path": cdir(cfg, cid, "rootfs")}},
     }
+
+
+HOST_DEFAULTS = {"CpuPeriod": 0, "CpuQuota": 0, "GroupAdd": None, "PidMode": "", "IpcMode": "private",
+                 "UTSMode": ""}
 
 
 def _healthcheck(given, image):

@@ -86,6 +86,8 @@ RUN_ARGS = (
         help="pull the image before creating: always, missing (default), never"),
     arg("--platform", metavar="OS/ARCH", help="the image's platform (this host: linux/amd64)"),
     arg("-q", "--quiet", action="store_true", help="no pull output"),
+    arg("--cpu-period", type=int, metavar="MICROSECONDS", help="CFS period (1000 to 1000000; default 100000)"),
+    arg("--cpu-quota", type=int, metavar="MICROSECONDS", help="CFS quota: CPU time per period (at least 1000)"),
     arg("image", help="image name[:tag] or id"),
     arg("command", nargs="...", help="command and arguments (default: the image's CMD)"),
 )
@@ -188,7 +190,13 @@ def _run_options(a):
         security=_security(a), stop_signal=_stop_signal(a.stop_signal), stop_timeout=a.stop_timeout,
         restart=policy,
         healthcheck=health.from_flags(a.health_cmd, a.health_interval, a.health_timeout, a.health_start_period,
-                                      a.health_retries, a.no_healthcheck))
+                                      a.health_retries, a.no_healthcheck),
+        host_fields=_host_fields(a))
+
+
+def _host_fields(a):
+    """HostConfig fields of the flags that have no RunOptions attribute of their own."""
+    return {"CpuPeriod": a.cpu_period or 0, "CpuQuota": a.cpu_quota or 0}
 
 
 def _check_shared(a):
