@@ -138,3 +138,15 @@ cg() {
     run bocker inspect --format '{{.Config.Domainname}}' "$(bocker create --domainname d.test busybox true)"
     assert_output d.test
 }
+
+@test "--pid host: exec joins the container, --init works, the group-add holds in exec too" {
+    bk_bg ph --pid host --group-add 4242 busybox sleep 60
+    run bocker exec ph sh -c 'readlink /proc/self/ns/pid; id -G'
+    assert_success
+    assert_line --index 0 "$(readlink /proc/self/ns/pid)"
+    assert_line --index 1 --regexp '(^| )4242( |$)'
+    bocker rm -f ph
+    run bocker run --rm --pid host --init busybox sh -c 'echo ran'
+    assert_success
+    assert_line ran
+}
