@@ -216,10 +216,10 @@ def _namespace_modes(a):
         if value in (None, "", default):
             continue
         if value != "host":
-            raise BockerError(f"invalid {flag.upper() if flag != 'uts' else 'UTS'} mode: {value} "
+            raise BockerError(f"invalid {flag.upper()} mode: {value} "
                               f"(bocker knows host)")
         if userns.remap_mode(a.userns_remap, a.userns):
-            raise BockerError(f"Cannot share the host's {flag.upper() if flag != 'uts' else 'UTS'} "
+            raise BockerError(f"Cannot share the host's {flag.upper()} "
                               f"namespace when user namespaces are enabled")
         modes[key] = value
     if modes.get("UTSMode") and a.hostname:
