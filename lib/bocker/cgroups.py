@@ -43,6 +43,7 @@ def limits_of(hc):
     from . import security
     return {"memory": hc.get("Memory"), "memory_swap": hc.get("MemorySwap"),
             "memory_reservation": hc.get("MemoryReservation"), "cpus": (hc.get("NanoCpus") or 0) / 1e9,
+            "cpu_period": hc.get("CpuPeriod"), "cpu_quota": hc.get("CpuQuota"),
             "cpu_shares": hc.get("CpuShares"), "cpuset_cpus": hc.get("CpusetCpus"),
             "cpuset_mems": hc.get("CpusetMems"), "pids": hc.get("PidsLimit"),
             "devices": security.device_rules(hc)}
@@ -61,6 +62,19 @@ def check_limits(limits):
     shares = limits.get("cpu_shares") or 0
     if shares and not 2 <= shares <= 262144:
         raise BockerError(f"invalid --cpu-shares {shares}: the range is 2 to 262144")
+    check_cfs(limits.get("cpus") or 0, limits.get("cpu_period") or 0, limits.get("cpu_quota") or 0)
+
+
+def check_cfs(cpus, period, quota):
+    """--cpu-period/--cpu-quota (µs) as Docker's daemon checks them; --cpus sets both itself."""
+    if cpus and period:
+        raise BockerError("Conflicting options: Nano CPUs and CPU Period cannot both be set")
+    if cpus and quota > 0:
+        raise BockerError("Conflicting options: CPU Quota and Nano CPUs cannot both be set")
+    if period and not 1000 <= period <= 1000000:
+        raise BockerError("CPU cfs period can not be less than 1ms (i.e. 1000) or larger than 1 second (i.e. 1000000)")
+    if 0 < quota < 1000:
+        raise BockerError("CPU cfs quota can not be less than 1ms (i.e. 1000)")
 
 
 def limit_settings(limits, v):
@@ -85,6 +99,8 @@ def limit_settings(limits, v):
             out += [("cpu.cfs_period_us", str(CPU_PERIOD)), ("cpu.cfs_quota_us", str(quota))]
         else:
             out.append(("cpu.max", f"{quota} {CPU_PERIOD}"))
+    elif limits.get("cpu_period") or (limits.get("cpu_quota") or 0) > 0:
+        out += _cfs_settings(limits.get("cpu_period") or 0, limits.get("cpu_quota") or 0, v)
     if limits.get("cpu_shares"):
         shares = limits["cpu_shares"]  # v2: runc's mapping of shares [2, 262144] to weight [1, 10000]
         out.append(("cpu.shares", str(shares)) if v == 1 else ("cpu.weight", str(1 + (shares - 2) * 9999 // 262142)))
@@ -94,6 +110,14 @@ def limit_settings(limits, v):
     if limits.get("pids"):
         out.append(("pids.max", str(limits["pids"])))
     return out
+
+
+def _cfs_settings(period, quota, v):
+    """--cpu-period/--cpu-quota as given (-1 or 0: no quota; the period alone keeps the default quota)."""
+    if v == 1:
+        return ([("cpu.cfs_period_us", str(period))] if period else []) + \
+               ([("cpu.cfs_quota_us", str(quota))] if quota > 0 else [])
+    return [("cpu.max", f"{quota if quota > 0 else 'max'} {period or CPU_PERIOD}")]
 
 
 def _group(cfg, cid):

@@ -143,6 +143,14 @@ def _claim(cfg, rec, name, cid, generated):
 ID_MAX = 2 ** 32 - 2  # uid_t and gid_t: (uid_t)-1 means "unchanged" to the kernel
 
 
+def check_groups(groups):
+    """--group-add: names (looked up in the container's /etc/group when it starts) or numbers."""
+    for g in groups:
+        if not g or ":" in g or "\0" in g or "\n" in g or (g.isdigit() and int(g) > ID_MAX):
+            raise BockerError(f"invalid group: {g!r}")
+    return list(groups)
+
+
 def check_process(workdir, user, env):
     """-w, -u and -e as Docker checks them (run, create and exec), before anything is made."""
     if workdir and not workdir.startswith("/"):
@@ -177,14 +185,16 @@ class RunOptions:
                  "pids_limit", "labels", "volumes", "volumes_from", "tmpfs", "tty", "interactive", "ports",
                  "log_max_size", "command", "memory_swap", "memory_reservation", "cpu_shares", "cpuset_cpus",
                  "cpuset_mems", "security", "stop_signal", "stop_timeout",
-                 "restart", "healthcheck", "expose", "publish_all")
+                 "restart", "healthcheck", "expose", "publish_all", "host_fields",
+                 "domainname")
 
     def __init__(self, name=None, env=(), workdir=None, user=None, rm=False, hostname=None, entrypoint=None,
                  network="bridge", memory=0, cpus=0, pids_limit=0, labels=None, volumes=(), volumes_from=(),
                  tmpfs=(), tty=False, interactive=False, ports=(), log_max_size=None, command=(),
                  memory_swap=0, memory_reservation=0, cpu_shares=0, cpuset_cpus="", cpuset_mems="",
                  security=None, aliases=(), ip=None, dns=None, stop_signal=None, stop_timeout=None,
-                 restart=None, healthcheck=None, expose=(), publish_all=False):
+                 restart=None, healthcheck=None, expose=(), publish_all=False, host_fields=None,
+                 domainname=""):
         self.expose = list(expose)  # --expose: "80/tcp" keys of Config.ExposedPorts
         self.aliases, self.ip = list(aliases), ip  # --network-alias, --ip: the network's endpoint
         self.dns = dict(dns or {})  # HostConfig's Dns, DnsSearch, DnsOptions, ExtraHosts
@@ -204,6 +214,9 @@ class RunOptions:
         self.stop_signal, self.stop_timeout = stop_signal, stop_timeout  # None: the image's, or TERM and 10 s
         self.restart = restart or {"Name": "no", "MaximumRetryCount": 0}  # HostConfig.RestartPolicy
         self.healthcheck = healthcheck  # the --health-* flags' Config.Healthcheck (health.from_flags)
+        # more HostConfig fields as Docker names them, over HOST_DEFAULTS (CpuPeriod, GroupAdd, PidMode ...)
+        self.host_fields = dict(host_fields or {})
+        self.domainname = domainname  # Config.Domainname (--domainname)
 
 
 def make_record(cfg, cid, name, image_id, ref, opts):
@@ -213,7 +226,8 @@ def make_record(cfg, cid, name, image_id, ref, opts):
     env = list(image_cfg.get("Env") or images.DEFAULT_ENV)
     if not any(e.startswith("PATH=") for e in env):
         env = images.DEFAULT_ENV + env
-    hostname = opts.hostname or cid[:12]
+    uts_host = opts.host_fields.get("UTSMode") == "host"
+    hostname = os.uname().nodename if uts_host else opts.hostname or cid[:12]
     env.append(f"HOSTNAME={hostname}")
     if opts.tty:
         env.append("TERM=xterm")
@@ -231,7 +245,7 @@ def make_record(cfg, cid, name, image_id, ref, opts):
                   "Pid": 0, "ExitCode": 0, "StartedAt": "0001-01-01T00:00:00Z",
                   "FinishedAt": "0001-01-01T00:00:00Z"},
         "Image": image_id, "RestartCount": 0,
-        "Config": {"Hostname": hostname, "User": opts.user or image_cfg.get("User") or "",
+        "Config": {"Hostname": hostname, "Domainname": opts.domainname, "User": opts.user or image_cfg.get("User") or "",
                    "Tty": bool(opts.tty), "OpenStdin": bool(opts.interactive),
                    # the image's, --expose's and -p's container ports, as Docker records them
                    "ExposedPorts": {**(image_cfg.get("ExposedPorts") or {}), **{p: {} for p in opts.expose},
@@ -247,7 +261,7 @@ def make_record(cfg, cid, name, image_id, ref, opts):
                        "PidsLimit": opts.pids_limit, "AutoRemove": bool(opts.rm), "RestartPolicy": opts.restart,
                        "MemorySwap": opts.memory_swap, "MemoryReservation": opts.memory_reservation,
                        "CpuShares": opts.cpu_shares, "CpusetCpus": opts.cpuset_cpus, "CpusetMems": opts.cpuset_mems,
-                       **_security_fields(opts.security),
+                       **_security_fields(opts.security), **HOST_DEFAULTS, **opts.host_fields,
                        "PortBindings": ports.to_record(opts.ports), "PublishAllPorts": bool(opts.publish_all),
                        "Dns": opts.dns.get("Dns") or [], "DnsSearch": opts.dns.get("DnsSearch") or [],
                        "DnsOptions": opts.dns.get("DnsOptions") or [],
@@ -261,6 +275,10 @@ def make_record(cfg, cid, name, image_id, ref, opts):
         "LogPath": cdir(cfg, cid, "container.log"),
         "GraphDriver": {"Name": "btrfs", "Data": {"Path": cdir(cfg, cid, "rootfs")}},
     }
+
+
+HOST_DEFAULTS = {"CpuPeriod": 0, "CpuQuota": 0, "GroupAdd": None, "PidMode": "", "IpcMode": "private",
+                 "UTSMode": ""}
 
 
 def _healthcheck(given, image):

@@ -70,7 +70,7 @@ def mount(source, target, fstype, flags=0, data=None):
            f"mount {target}")
 
 
-REPEATED = ("env", "volume", "tmpfs", "cgroup", "mask", "readonly_path", "ulimit", "sysctl", "device")
+REPEATED = ("env", "volume", "tmpfs", "cgroup", "mask", "readonly_path", "ulimit", "sysctl", "device", "group_add")
 
 
 def parse(argv):
@@ -203,6 +203,8 @@ def late_steps(opts, command):
     ]
     if opts.get("hostname"):
         out.append((f"hostname {opts['hostname']}", lambda: sethostname(opts["hostname"])))
+    if opts.get("domainname"):
+        out.append((f"domainname {opts['domainname']}", lambda: setdomainname(opts["domainname"])))
     return out + final_steps(opts, command)
 
 
@@ -263,8 +265,9 @@ def final_steps(opts, command):
         out += seccomp
     out += [
         (f"setpriv --bounding-set -all{',' + names if names else ''}", lambda: drop_bounding(keep)),
-        (f"setpriv --reuid/--regid {opts.get('user') or '0'} --clear-groups  # the container's user",
-         lambda: set_user(opts.get("user") or "")),
+        (f"setpriv --reuid/--regid {opts.get('user') or '0'} "
+         + (f"--groups {','.join(opts['group_add'])}" if opts["group_add"] else "--clear-groups")
+         + "  # the container's user", lambda: set_user(opts.get("user") or "", opts["group_add"])),
         ("setpriv --inh-caps -all --ambient-caps -all  # permitted = effective = bounding for root,"
          " none for other users", lambda: set_capabilities(keep)),
     ]
@@ -633,6 +636,10 @@ def sethostname(name):
     _check(libc.sethostname(name.encode(), len(name)), "sethostname")
 
 
+def setdomainname(name):
+    _check(libc.setdomainname(name.encode(), len(name)), "setdomainname")
+
+
 def kept_caps(opts):
     """--caps N,N,... (numbers, from security.py); Docker's default set without it."""
     if "caps" not in opts:
@@ -722,21 +729,40 @@ def write_file(path, value):
 
 
 def _lookup(path, name):
-    """A name's entry in the container's /etc/passwd or /etc/group."""
+    """A name's entry in the container's /etc/passwd or /etc/group (a regular file: a fifo
+    planted there does not hang the start)."""
     try:
-        with open(path) as f:
-            for line in f:
-                fields = line.rstrip("\n").split(":")
-                if fields[0] == name:
-                    return fields
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except FileNotFoundError:
-        pass
+        return None
+    if os.fstat(fd).st_mode & 0o170000 != 0o100000:
+        os.close(fd)
+        return None
+    with open(fd) as f:
+        for line in f:
+            fields = line.rstrip("\n").split(":")
+            if fields[0] == name:
+                return fields
     return None
 
 
-def set_user(spec):
-    """-u USER[:GROUP] (names from the container's own /etc/passwd, or numbers)."""
+def group_id(group):
+    """A group number, or a name of the container's /etc/group (read after pivot_root: a link
+    in the image resolves inside the container's root, never on the host's)."""
+    if group.isdigit():
+        return int(group)
+    g = _lookup("/etc/group", group)
+    if not g:
+        raise InitError(f"unable to find group {group}: no matching entries in group file", 126)
+    return int(g[2])
+
+
+def set_user(spec, groups=()):
+    """-u USER[:GROUP] (names from the container's own /etc/passwd, or numbers); --group-add."""
+    extra = [group_id(g) for g in groups]
     if not spec:
+        if extra:
+            os.setgroups(os.getgroups() + extra)
         return
     user, _, group = spec.partition(":")
     if user.isdigit():
@@ -748,14 +774,8 @@ def set_user(spec):
             raise InitError(f"unable to find user {user}: no matching entries in passwd file", 126)
         uid, gid = int(entry[2]), int(entry[3])
     if group:
-        if group.isdigit():
-            gid = int(group)
-        else:
-            g = _lookup("/etc/group", group)
-            if not g:
-                raise InitError(f"unable to find group {group}: no matching entries in group file", 126)
-            gid = int(g[2])
-    os.setgroups([])
+        gid = group_id(group)
+    os.setgroups(extra)
     os.setgid(gid)
     os.setuid(uid)
     if entry:

@@ -16,13 +16,18 @@ PYTHON = "/usr/bin/python3"
 INIT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "init.py")
 
 
-def unshare_argv(network_mode, remapped=False):
+def host_namespaces(hc):
+    """The namespaces --pid/--ipc/--uts host share with the host (unshare leaves them out)."""
+    return {ns for ns, key in (("pid", "PidMode"), ("ipc", "IpcMode"), ("uts", "UTSMode")) if hc.get(key) == "host"}
+
+
+def unshare_argv(network_mode, remapped=False, host=()):
     """busybox's unshare, not util-linux's: util-linux 2.38 `unshare --fork` exits 1 instead of
     137 when its child is SIGKILLed (OOM kill, `stop`, `kill`), and the exit code matters.
     busybox's has no --cgroup: init.py unshares the cgroup namespace itself. Remapped, the init
     makes the user namespace and then the namespaces it must own (mount, uts, ipc, net)."""
-    flags = ["busybox", "unshare", "--fork", "--pid", "--mount", "--uts", "--ipc"]
-    if remapped:
+    flags = ["busybox", "unshare", "--fork"] + [f"--{ns}" for ns in ("pid", "mount", "uts", "ipc") if ns not in host]
+    if remapped:  # (host namespaces are refused with remapping: cli.containers)
         return flags[:5] + ["--propagation", "private"]
     if network_mode != "host" and not network_mode.startswith("container:"):
         flags.append("--net")
@@ -41,7 +46,11 @@ def init_options(cfg, rec, rootfs, etc=()):
     if os.path.exists("/proc/self/ns/cgroup"):
         opts += ["--cgroupns", "private"]
     if rec["HostConfig"]["NetworkMode"] != "host":
-        opts += ["--hostname", conf["Hostname"], "--lo", "up"]
+        opts += ["--lo", "up"]
+    if rec["HostConfig"]["NetworkMode"] != "host" and rec["HostConfig"].get("UTSMode") != "host":
+        opts += ["--hostname", conf["Hostname"]]
+    if conf.get("Domainname"):
+        opts += ["--domainname", conf["Domainname"]]
     net = rec["NetworkSettings"]
     if rec["HostConfig"]["NetworkMode"] not in ("host", "none") and net.get("IPAddress"):
         opts += ["--ip", f"{net['IPAddress']}/{net['IPPrefixLen']}", "--gateway", net["Gateway"]]
@@ -53,7 +62,12 @@ def init_options(cfg, rec, rootfs, etc=()):
         else:
             opts += ["--volume", f"{m['Source']}:{m['Destination']}:{'rw' if m['RW'] else 'ro'}"]
     opts += security.host_options(rec["HostConfig"], cfg.root)
-    return opts + process_options(conf.get("WorkingDir"), conf.get("User"), conf["Env"], conf.get("Tty"))
+    return opts + group_options(rec) + process_options(conf.get("WorkingDir"), conf.get("User"), conf["Env"],
+                                                       conf.get("Tty"))
+
+
+def group_options(rec):
+    return [o for g in rec["HostConfig"].get("GroupAdd") or [] for o in ("--group-add", g)]
 
 
 def process_options(workdir, user, env, tty=False):
@@ -155,7 +169,8 @@ def launch(cfg, rec, rootfs, sync_dir, etc=(), stdin=None, stdout=None, stderr=N
     command = command_of(rec)
     if rec["HostConfig"].get("Init"):
         command = security.init_command(command)
-    prefix = unshare_argv(rec["HostConfig"]["NetworkMode"], remapped=bool(userns.base_of(rec)))
+    prefix = unshare_argv(rec["HostConfig"]["NetworkMode"], remapped=bool(userns.base_of(rec)),
+                          host=host_namespaces(rec["HostConfig"]))
     if rec["HostConfig"]["NetworkMode"].startswith("container:"):  # its namespace, set at start
         prefix = ["nsenter", f"--net={rec['NetworkSettings']['SandboxKey']}"] + prefix
     if monitor:
@@ -202,14 +217,15 @@ def launch(cfg, rec, rootfs, sync_dir, etc=(), stdin=None, stdout=None, stderr=N
 def exec_argv(cfg, rec, command, workdir, user, env, tty=False):
     """`bocker exec`: join the cgroup and namespaces; init.py joins the mounts, drops privileges."""
     pid = rec["State"]["Pid"]
-    ns = ["--uts", "--ipc", "--pid"]
+    ns = [f"--{n}" for n in ("uts", "ipc", "pid") if n not in host_namespaces(rec["HostConfig"])]
     if rec["HostConfig"]["NetworkMode"] != "host":
         ns.append("--net")
     if os.path.exists("/proc/self/ns/cgroup"):
         ns.append("--cgroup")
     return (cgroups.launcher(cfg, rec["Id"]) + ["nsenter", f"--target={pid}"] + ns +
             [PYTHON, "-I", "-S", INIT, "--enter", str(pid)] + userns.init_options(rec) +
-            security.host_options(rec["HostConfig"], cfg.root, exec_only=True) + process_options(workdir, user, env, tty) +
+            security.host_options(rec["HostConfig"], cfg.root, exec_only=True) + group_options(rec) +
+            process_options(workdir, user, env, tty) +
             ["--"] + list(command))
 
 
@@ -254,9 +270,14 @@ def alive(pid, start_time):
     return bool(fields) and fields[0] not in ("Z", "X") and pid_start_time(pid) == start_time
 
 
+sig_proxy = True  # run --sig-proxy=false: the signals stop at bocker, which waits on
+
+
 def forward_signals(pid):
     """SIGINT/SIGTERM/SIGHUP to `bocker run` go to the container's PID 1, as docker does."""
     def forward(signum, frame):
+        if not sig_proxy:
+            return
         try:
             os.kill(pid, signum)
         except ProcessLookupError:

@@ -367,3 +367,27 @@ def test_usage_without_a_cgroup_is_zero(cfg):
     assert cgroups.usage(cfg, CID) == {"cpu_ns": 0, "memory": 0, "memory_limit": None, "pids": 0,
                                        "io_read": 0, "io_write": 0}
     assert cgroups.procs(cfg, CID) == []
+
+
+# --- --cpu-period / --cpu-quota ------------------------------------------------------------
+
+@pytest.mark.parametrize("period, quota, v1, v2", [
+    (50000, 25000, [("cpu.cfs_period_us", "50000"), ("cpu.cfs_quota_us", "25000")], "25000 50000"),
+    (0, 30000, [("cpu.cfs_quota_us", "30000")], "30000 100000"),
+    (20000, -1, [("cpu.cfs_period_us", "20000")], "max 20000")])
+def test_cfs_period_quota(period, quota, v1, v2):
+    limits = {"cpu_period": period, "cpu_quota": quota}
+    assert cgroups.limit_settings(limits, 1) == v1
+    assert cgroups.limit_settings(limits, 2) == [("cpu.max", v2)]
+
+
+@pytest.mark.parametrize("cpus, period, quota", [(0.5, 0, 20000), (0.5, 20000, 0), (0, 999, 0),
+                                                 (0, 1000001, 0), (0, 0, 999)])
+def test_cfs_refused(cpus, period, quota):
+    with pytest.raises(BockerError):
+        cgroups.check_limits({"cpus": cpus, "cpu_period": period, "cpu_quota": quota})
+
+
+def test_cfs_on_a_fake_v2_tree(cfg, cgroup_v2):
+    cgroups.create(cfg, CID, {"cpu_period": 50000, "cpu_quota": 25000})
+    assert (cgroup_v2 / "bocker-pytest" / CID / "cpu.max").read_text() == "25000 50000"

@@ -181,7 +181,7 @@ def test_no_store_is_1_naming_setup(env, capsys, monkeypatch):
 
 
 @pytest.mark.parametrize("argv", [
-    ["run", "--nam", "x", "busybox"], ["run", "--pid", "host", "busybox"], ["ps", "--al"],
+    ["run", "--nam", "x", "busybox"], ["run", "--pids", "5", "busybox"], ["ps", "--al"],
     ["--dry", "ps"], ["volume", "ls", "--quie"],
 ])
 def test_no_abbreviated_flags(argv, capsys):

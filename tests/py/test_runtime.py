@@ -78,6 +78,17 @@ def test_init_options_host_network_keeps_the_host_name():
     assert "--hostname" not in p
 
 
+def test_uts_host_keeps_the_host_name_and_unshare_leaves_host_namespaces_out():
+    rec = record()
+    rec["HostConfig"].update(UTSMode="host", PidMode="host", GroupAdd=["tty", "7"])
+    opts = options(rec, "/r")
+    assert "--hostname" not in dict(pairs(opts))
+    assert [v for k, v in pairs(opts) if k == "--group-add"] == ["tty", "7"]
+    argv = runtime.unshare_argv("bridge", host=runtime.host_namespaces(rec["HostConfig"]))
+    assert argv == ["busybox", "unshare", "--fork", "--mount", "--ipc", "--net", "--propagation", "private"]
+    assert runtime.unshare_argv("bridge", remapped=True)[3:5] == ["--pid", "--mount"]
+
+
 def test_init_options_workdir_and_user():
     p = dict(pairs(options(record(WorkingDir="/w", User="nobody"), "/r")))
     assert p["--workdir"] == "/w"

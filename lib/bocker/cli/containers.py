@@ -87,6 +87,14 @@ RUN_ARGS = (
         help="pull the image before creating: always, missing (default), never"),
     arg("--platform", metavar="OS/ARCH", help="the image's platform (this host: linux/amd64)"),
     arg("-q", "--quiet", action="store_true", help="no pull output"),
+    arg("--cpu-period", type=int, metavar="MICROSECONDS", help="CFS period (1000 to 1000000; default 100000)"),
+    arg("--cpu-quota", type=int, metavar="MICROSECONDS", help="CFS quota: CPU time per period (at least 1000)"),
+    arg("--group-add", action="append", default=[], metavar="GROUP",
+        help="a supplementary group (a name of the image's /etc/group, or a number)"),
+    arg("--pid", metavar="host", help="host: the host's PID namespace (the command is not PID 1)"),
+    arg("--ipc", metavar="host", help="host: the host's IPC namespace (default private)"),
+    arg("--uts", metavar="host", help="host: the host's UTS namespace (its host name; -h refused)"),
+    arg("--domainname", metavar="NAME", help="the container's NIS domain name (`domainname`)"),
     arg("image", help="image name[:tag] or id"),
     arg("command", nargs="...", help="command and arguments (default: the image's CMD)"),
 )
@@ -189,7 +197,37 @@ def _run_options(a):
         security=_security(a), stop_signal=_stop_signal(a.stop_signal), stop_timeout=a.stop_timeout,
         restart=policy,
         healthcheck=health.from_flags(a.health_cmd, a.health_interval, a.health_timeout, a.health_start_period,
-                                      a.health_retries, a.no_healthcheck))
+                                      a.health_retries, a.no_healthcheck),
+        host_fields=_host_fields(a), domainname=a.domainname or "")
+
+
+def _host_fields(a):
+    """HostConfig fields of the flags that have no RunOptions attribute of their own."""
+    from .. import containers
+    return {"CpuPeriod": a.cpu_period or 0, "CpuQuota": a.cpu_quota or 0,
+            "GroupAdd": containers.check_groups(a.group_add) or None, **_namespace_modes(a)}
+
+
+def _namespace_modes(a):
+    """--pid, --ipc, --uts: host or the default (a namespace of the container's own)."""
+    from .. import userns
+    modes = {}
+    for flag, key, default in (("pid", "PidMode", ""), ("ipc", "IpcMode", "private"), ("uts", "UTSMode", "")):
+        value = getattr(a, flag)
+        if value in (None, "", default):
+            continue
+        if value != "host":
+            raise BockerError(f"invalid {flag.upper()} mode: {value} "
+                              f"(bocker knows host)")
+        if userns.remap_mode(a.userns_remap, a.userns):
+            raise BockerError(f"Cannot share the host's {flag.upper()} "
+                              f"namespace when user namespaces are enabled")
+        modes[key] = value
+    if modes.get("UTSMode") and a.hostname:
+        raise BockerError("Conflicting options: hostname and the UTS mode")
+    if modes.get("UTSMode") and a.domainname:
+        raise BockerError("Conflicting options: domainname and the UTS mode")
+    return modes
 
 
 def _check_shared(a):
@@ -279,17 +317,20 @@ def cmd_port(cfg, a):
         print(line)
 
 
-@verb("run", DETACH_KEYS, *RUN_ARGS)
+@verb("run", DETACH_KEYS, arg("--sig-proxy", action="store_true", default=True,
+                             help="forward SIGINT/SIGTERM/SIGHUP to the container (default true); "
+                                  "false: bocker keeps them and waits on"), *RUN_ARGS)
 def cmd_run(cfg, a):
     """Run a command in a new container.
 
     create (snapshot of the image) + start (network, cgroup, namespaces, init) + wait.
     The exit code is the command's own; 125 for bocker errors, 126/127 when the command
     cannot be run or is not found."""
-    from .. import containers, lifecycle, shell
+    from .. import containers, lifecycle, runtime, shell
     from . import runflags
     opts = _run_options(a)
     keys = _detach_keys(a)
+    runtime.sig_proxy = a.sig_proxy
     if not a.detach:  # before anything is made
         lifecycle.check_terminal(a.tty, opts.interactive)
     rec = _create(cfg, a, opts, quiet=a.quiet)
