@@ -148,18 +148,7 @@ def _tarinfo(arcname, st, dfd, name, shift):
     ti.mode = stat.S_IMODE(st.st_mode)
     ti.uid, ti.gid = _unshift(st.st_uid, shift), _unshift(st.st_gid, shift)
     ti.mtime = st.st_mtime
-    if stat.S_ISREG(st.st_mode):
-        ti.type, ti.size = tarfile.REGTYPE, st.st_size
-    elif stat.S_ISDIR(st.st_mode):
-        ti.type = tarfile.DIRTYPE
-    elif stat.S_ISLNK(st.st_mode):
-        ti.type, ti.linkname = tarfile.SYMTYPE, os.readlink(name, dir_fd=dfd)
-    elif stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode):
-        ti.type = tarfile.CHRTYPE if stat.S_ISCHR(st.st_mode) else tarfile.BLKTYPE
-        ti.devmajor, ti.devminor = os.major(st.st_rdev), os.minor(st.st_rdev)
-    elif stat.S_ISFIFO(st.st_mode):
-        ti.type = tarfile.FIFOTYPE
-    else:
+    if not layers.tar_type(ti, st, lambda: os.readlink(name, dir_fd=dfd)):
         return None  # sockets: not in a tar
     return ti
 

@@ -607,24 +607,32 @@ class _TarOut:
             self.split.header(b"\0" * 1024)
 
 
-def _tarinfo(name, st, path, xattrs):
-    ti = tarfile.TarInfo(name)
-    ti.mode = stat.S_IMODE(st.st_mode)
-    ti.uid, ti.gid = st.st_uid, st.st_gid
-    ti.uname = ti.gname = ""
-    ti.mtime = st.st_mtime_ns // 1_000_000_000
+def tar_type(ti, st, readlink):
+    """A tar entry's type from its stat (with the size, the link's target from readlink(), the
+    device numbers); False for what a tar cannot carry (sockets)."""
     if stat.S_ISREG(st.st_mode):
         ti.type, ti.size = tarfile.REGTYPE, st.st_size
     elif stat.S_ISDIR(st.st_mode):
         ti.type = tarfile.DIRTYPE
     elif stat.S_ISLNK(st.st_mode):
-        ti.type, ti.linkname = tarfile.SYMTYPE, os.readlink(path)
+        ti.type, ti.linkname = tarfile.SYMTYPE, readlink()
     elif stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode):
         ti.type = tarfile.CHRTYPE if stat.S_ISCHR(st.st_mode) else tarfile.BLKTYPE
         ti.devmajor, ti.devminor = os.major(st.st_rdev), os.minor(st.st_rdev)
     elif stat.S_ISFIFO(st.st_mode):
         ti.type = tarfile.FIFOTYPE
     else:
+        return False
+    return True
+
+
+def _tarinfo(name, st, path, xattrs):
+    ti = tarfile.TarInfo(name)
+    ti.mode = stat.S_IMODE(st.st_mode)
+    ti.uid, ti.gid = st.st_uid, st.st_gid
+    ti.uname = ti.gname = ""
+    ti.mtime = st.st_mtime_ns // 1_000_000_000
+    if not tar_type(ti, st, lambda: os.readlink(path)):
         return None                      # sockets and the like are not carried in layers
     for k, v in xattrs.items():
         ti.pax_headers["SCHILY.xattr." + k] = v.decode("utf-8", "surrogateescape")

@@ -16,20 +16,6 @@ teardown() {
     bk_rm_all
 }
 
-inspect() {
-    bocker inspect --format "$1" "$2"
-}
-
-# wait_until CMD...: poll a command for 30 s at most
-wait_until() {
-    local i
-    for i in $(seq 300); do
-        "$@" && return 0
-        sleep 0.1
-    done
-    return 1
-}
-
 health_is() {
     [ "$(inspect '.[0].State.Health.Status' "$1")" = "$2" ]
 }

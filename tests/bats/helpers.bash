@@ -171,6 +171,37 @@ wait_for() {
     return 1
 }
 
+# wait_until CMD...: poll a command for 30 s at most (restarts and health checks take a while on
+# a loaded host)
+wait_until() {
+    local i
+    for i in $(seq 300); do
+        "$@" && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+# inspect FILTER NAME: one value of a container's record
+inspect() {
+    bocker inspect --format "$1" "$2"
+}
+
+# bk_fetch NETWORK NAME: GET / from port 8000 of NAME, from a new container on NETWORK: the page's
+# last line (nc, not busybox wget: this busybox's wget crashes, even on an address)
+bk_fetch() {
+    bocker run --rm --network "$1" busybox sh -c "printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 2 $2 8000 | tail -n 1"
+}
+
+bk_fetch_is() {
+    [ "$(bk_fetch "$1" "$2")" = "$3" ]
+}
+
+# bk_web NAME RUN-ARGS...: a detached web server answering on port 8000 with hello-NAME
+bk_web() {
+    bk_bg "$1" "${@:2}" busybox sh -c "mkdir /w && echo hello-$1 > /w/index.html && httpd -f -p 8000 -h /w"
+}
+
 # --- assertions about what a container left behind -------------------------------------
 
 # nothing was created: no container in the store

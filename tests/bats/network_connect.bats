@@ -25,20 +25,6 @@ teardown() {
     bk_rm_all
 }
 
-# GET / from port 8000 of $2 (a name) from a new container on network $1: the page's last line
-fetch() {
-    bocker run --rm --network "$1" busybox sh -c "printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 2 $2 8000 | tail -n 1"
-}
-
-fetch_is() {
-    [ "$(fetch "$1" "$2")" = "$3" ]
-}
-
-# a web server answering on port 8000 with its name
-web() {
-    bk_bg "$1" "${@:2}" busybox sh -c "mkdir /w && echo hello-$1 > /w/index.html && httpd -f -p 8000 -h /w"
-}
-
 # the address NAME resolves to on a network, asked to that network's DNS server ($2: gateway)
 resolve() {
     bocker run --rm --network "$1" busybox nslookup "$3" "$2" 2>/dev/null | awk '/^Address/ && !/:53$/ {print $2}'
@@ -50,7 +36,7 @@ ifaces() {
 }
 
 @test "network connect on a running container: eth1 with an address, its name and alias in that network's DNS" {
-    web api --network t-a
+    bk_web api --network t-a
     run bocker network connect --alias backend t-b api
     assert_success
     assert_output ''
@@ -67,18 +53,18 @@ ifaces() {
     assert_output "$ip"
     run resolve t-b "$B_GW" api
     assert_output "$ip"
-    wait_for fetch_is t-b backend hello-api
-    run fetch t-b backend
+    wait_for bk_fetch_is t-b backend hello-api
+    run bk_fetch t-b backend
     assert_output hello-api
     # still on t-a as before
-    run fetch t-a api
+    run bk_fetch t-a api
     assert_output hello-api
     run bocker network inspect --format '.[0].Containers | to_entries[0].value.Name' t-b
     assert_output api
 }
 
 @test "network disconnect on a running container: the interface, the address and the names go at once" {
-    web svc --network t-a
+    bk_web svc --network t-a
     bocker network connect t-b svc
     ip=$(bocker inspect --format '.[0].NetworkSettings.Networks["t-b"].IPAddress' svc)
     run resolve t-b "$B_GW" svc
@@ -101,7 +87,7 @@ ifaces() {
     run bocker network disconnect -f t-b svc
     assert_success
     # and t-a still answers
-    run fetch t-a svc
+    run bk_fetch t-a svc
     assert_output hello-svc
     # eth0's network disconnected: the default route (and the top-level address) go to t-b's
     bocker network connect t-b svc
@@ -122,14 +108,14 @@ ifaces() {
     run ifaces later
     assert_line --index 0 --regexp '^eth0 '
     assert_line --index 1 --regexp "^eth1 ${B_NET//./\\.}\."
-    wait_for fetch_is t-b late hello-later
+    wait_for bk_fetch_is t-b late hello-later
     bocker restart -t 1 later
     bk_wait_status later running
     ip=$(bocker inspect --format '.[0].NetworkSettings.Networks["t-b"].IPAddress' later)
     run resolve t-b "$B_GW" late
     assert_output "$ip"
-    wait_for fetch_is t-b late hello-later
-    run fetch t-b late
+    wait_for bk_fetch_is t-b late hello-later
+    run bk_fetch t-b late
     assert_output hello-later
     # stopped: the addresses are given back on both networks
     bocker stop -t 1 later
@@ -178,7 +164,7 @@ ifaces() {
 }
 
 @test "--network container:NAME shares its interfaces and resolver; it outlives the other; refusals: 125" {
-    web box --network t-a
+    bk_web box --network t-a
     run bocker run --rm --network container:box busybox sh -c 'ip -4 -o addr | awk "\$2 != \"lo\" {print \$2, \$4}"; grep nameserver /etc/resolv.conf'
     assert_success
     assert_line --index 0 "eth0 $(bocker inspect --format '.[0].NetworkSettings.IPAddress' box)/24"
@@ -272,7 +258,7 @@ ifaces() {
 }
 
 @test "--dry-run of a run on a user network: the script runs, has its address and DNS there, leaves no lease" {
-    web named --network t-a
+    bk_web named --network t-a
     bocker --dry-run run --rm --network t-a busybox sh -c \
         'ip -4 -o addr show eth0 | awk "{print \$4}"; nslookup named '"$A_GW"' | awk "/^Address/ && !/:53\$/ {print \$2}"' \
         > "$BK_TMP/dry.sh"

@@ -27,21 +27,6 @@ net_bridge() {
     bocker network inspect --format '.[0].Options["com.docker.network.bridge.name"]' "$1"
 }
 
-# GET / from port 8000 of a host, by name, from a container on network $1: the page's last line.
-# (nc, not busybox wget: this busybox's wget crashes, even on an address)
-fetch() {
-    bocker run --rm --network "$1" busybox sh -c "printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 2 $2 8000 | tail -n 1"
-}
-
-fetch_is() {
-    [ "$(fetch "$1" "$2")" = "$3" ]
-}
-
-# a web server answering on port 8000 with its name
-web() {
-    bk_bg "$1" "${@:2}" busybox sh -c "mkdir /w && echo hello-$1 > /w/index.html && httpd -f -p 8000 -h /w"
-}
-
 @test "a container on a user network: an address of it, the gateway as resolver and default route" {
     run bocker run --rm --network t-a busybox sh -c 'ip -4 -o addr show eth0 | awk "{print \$4}"; ip route | grep default; cat /etc/resolv.conf'
     assert_success
@@ -52,15 +37,15 @@ web() {
 }
 
 @test "containers find each other by name, alias and short id (nc, nslookup on the gateway)" {
-    web db --network t-a --network-alias database
+    bk_web db --network t-a --network-alias database
     id=$(bk_id db)
     ip=$(bocker inspect --format '.[0].NetworkSettings.Networks["t-a"].IPAddress' db)
     run bocker inspect --format '.[0].NetworkSettings.Networks["t-a"].Aliases[0]' db
     assert_output database
-    wait_for fetch_is t-a db hello-db
-    run fetch t-a db
+    wait_for bk_fetch_is t-a db hello-db
+    run bk_fetch t-a db
     assert_output hello-db
-    run fetch t-a database
+    run bk_fetch t-a database
     assert_output hello-db
     run bocker run --rm --network t-a busybox nslookup database "$A_GW"
     assert_success
@@ -136,9 +121,9 @@ web() {
     run iptables -w -S "BOCKER-FWD-$br"
     assert_line "-A BOCKER-FWD-$br -i $br ! -o $br -j DROP"
     assert_line "-A BOCKER-FWD-$br ! -i $br -o $br -j DROP"
-    web sec --network t-int
-    wait_for fetch_is t-int sec hello-sec
-    run fetch t-int sec
+    bk_web sec --network t-int
+    wait_for bk_fetch_is t-int sec hello-sec
+    run bk_fetch t-int sec
     assert_output hello-sec
     # the default bridge's gateway is another bocker bridge: not reachable through forwarding
     bk_bg lone busybox sleep 30
@@ -153,9 +138,9 @@ web() {
     run bocker teardown
     assert_success
     [ ! -e "/sys/class/net/$(net_bridge t-a)" ]
-    web back --network t-a
-    wait_for fetch_is t-a back hello-back
-    run fetch t-a back
+    bk_web back --network t-a
+    wait_for bk_fetch_is t-a back hello-back
+    run bk_fetch t-a back
     assert_output hello-back
 }
 
@@ -170,14 +155,14 @@ web() {
 
 @test "eth0's MAC comes from its address: a replaced service at the same address answers at once" {
     ip=10.246.$BK_THIRD.60
-    web pa --network t-a --ip "$ip"
+    bk_web pa --network t-a --ip "$ip"
     run bocker exec pa cat /sys/class/net/eth0/address
     assert_output "$(printf '02:42:%02x:%02x:%02x:%02x' 10 246 "$BK_THIRD" 60)"
     wait_for curl -fsS -m 2 "http://$ip:8000/"
     run curl -fsS -m 2 "http://$ip:8000/"
     assert_output hello-pa
     bocker rm -f pa
-    web pb --network t-a --ip "$ip"
+    bk_web pb --network t-a --ip "$ip"
     wait_for curl -fsS -m 1 "http://$ip:8000/"
     run curl -fsS -m 3 "http://$ip:8000/"
     assert_output hello-pb
