@@ -230,8 +230,8 @@ complete_words() {
     assert_output "run "
     run complete_words network c
     assert_output --regexp '^(connect )?create $'
-    run complete_words run --cpu
-    assert_output "--cpu-shares --cpus --cpuset-cpus --cpuset-mems "
+    run complete_words run --cpuset
+    assert_output "--cpuset-cpus --cpuset-mems "
     run complete_words run --pull ""
     assert_output "always missing never "
     run complete_words --root /x ps --la
