@@ -39,7 +39,7 @@ health_is() {
     assert_output --regexp '^Up .* \(unhealthy\)$'
     run bocker ps -q --filter health=unhealthy
     assert_output "$(inspect '.[0].Id[:12]' hc)"
-    run bocker events --since 0 --until "$(date +%s)" --filter container=hc --format '{{.Action}}'
+    run bocker events --since 0 --until "$(( $(date +%s) + 1 ))" --filter container=hc --format '{{.Action}}'
     assert_equal "$(grep '^health_status' <<< "$output" | tr '\n' ,)" 'health_status: healthy,health_status: unhealthy,'
     run inspect '.[0].State.Health | "\(.FailingStreak >= 2) \(.Log | length <= 5) \(.Log[-1].ExitCode) \(.Log[-1].Output)"' hc
     assert_output "true true 1 probing"
