@@ -39,4 +39,5 @@ www-data:x:33:
 nogroup:x:65534:
 GROUP
 
-exec "$here/bocker.py" init "$rootfs" "$name"
+# (not exec: the trap removes the directory once bocker has copied it)
+"$here/bocker.py" init "$rootfs" "$name"

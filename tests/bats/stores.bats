@@ -41,6 +41,18 @@ in_b() {
     done
 }
 
+@test "the default image is made from a temp directory that goes away (setup left one per run before)" {
+    tmp=$(mktemp -d "$BK_TMP/mkimage.XXXXXX")
+    TMPDIR=$tmp run "$REPO/scripts/mkimage-busybox.sh" bkt-mkimage:1
+    assert_success
+    run ls -A "$tmp"
+    assert_output ''
+    rmdir "$tmp"
+    run bocker run --rm bkt-mkimage:1 cat /etc/hostname
+    assert_success
+    bocker rmi bkt-mkimage:1 >/dev/null
+}
+
 @test "two stores: each has its own bridge, subnet and chains" {
     run ip -o -4 addr show dev "$BOCKER_BRIDGE"
     assert_output --partial "inet $BK_NET.1/24"
