@@ -44,9 +44,15 @@ case "$repo" in *" "* | *,*) die "the checkout's path has a space or comma: $rep
 case "${V2_TAGS:-}" in *" "*) die "V2_TAGS is one bats tag list (a,b), without spaces";; esac
 
 # --- the kernel, its modules and the initramfs (cached per kernel package) ---------------------
-pkg=${V2_KERNEL_PKG:-$(apt-cache depends linux-image-amd64 2>/dev/null |
-    awk '/Depends: linux-image-[0-9]/ { print $2; exit }')}
-[ -n "$pkg" ] || die "no linux-image-*-amd64 package known to apt (apt-get update?)"
+kernel_pkg() {
+    apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ { print $2; exit }'
+}
+pkg=${V2_KERNEL_PKG:-$(kernel_pkg)}
+if [ -z "$pkg" ]; then  # a machine whose package lists were never fetched
+    apt-get update -qq 2>/dev/null
+    pkg=$(kernel_pkg)
+fi
+[ -n "$pkg" ] || die "no linux-image-*-amd64 package known to apt (apt-get update failed?)"
 kver=${pkg#linux-image-}
 kdir=$cache/$kver
 mkdir -p "$cache"
