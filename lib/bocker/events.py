@@ -14,7 +14,7 @@ import json
 import os
 import time
 
-from . import BockerError, shell
+from . import fmt, shell
 
 MAX_SIZE = 8 * 1024 * 1024
 TYPES = ("container", "image", "network", "volume")
@@ -98,15 +98,9 @@ def volume(cfg, action, name, container_id=None):
 # --- reading --------------------------------------------------------------------------
 
 def parse_filters(items):
-    """--filter KEY=VALUE (repeatable) -> {key: [values]}; values of one key are alternatives,
-    different keys must all match (Docker's rule)."""
-    out = {}
-    for item in items:
-        key, eq, value = item.partition("=")
-        if not eq or key not in FILTER_KEYS:
-            raise BockerError(f"invalid filter '{item}' (events knows {', '.join(FILTER_KEYS)})")
-        out.setdefault(key, []).append(value)
-    return out
+    """--filter KEY=VALUE (repeatable) -> {key: [values]} (fmt.parse_filters: values of one key are
+    alternatives, different keys must all match)."""
+    return fmt.parse_filters(items, FILTER_KEYS)
 
 
 def _image_matches(value, name):

@@ -38,10 +38,6 @@ setup() {
     [ -z "${BK_NO_REGISTRY:-}" ] || skip "docker-registry is not installed"
 }
 
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
 manifest_digest() {
     curl -fsI -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' "http://$BK_REG/v2/$1/manifests/$2" |
         tr -d '\r' | awk -F': ' 'tolower($1)=="docker-content-digest"{print $2}'

@@ -187,6 +187,15 @@ inspect() {
     bocker inspect --format "$1" "$2"
 }
 
+# free_port [udp]: a host port nothing uses (tcp, or udp), on every address
+free_port() {
+    python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM if sys.argv[1] == "udp" else socket.SOCK_STREAM)
+s.bind(("0.0.0.0", 0))
+print(s.getsockname()[1])' "${1:-tcp}"
+}
+
 # bk_fetch NETWORK NAME: GET / from port 8000 of NAME, from a new container on NETWORK: the page's
 # last line (nc, not busybox wget: this busybox's wget crashes, even on an address)
 bk_fetch() {

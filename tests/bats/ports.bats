@@ -17,15 +17,6 @@ teardown() {
     bk_rm_all
 }
 
-# a free host port (tcp, or udp with $1=udp)
-free_port() {
-    python3 -c '
-import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM if sys.argv[1] == "udp" else socket.SOCK_STREAM)
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])' "${1:-tcp}"
-}
-
 # fetch PORT: GET http://127.0.0.1:PORT/ (retried for 5 s while the server starts)
 fetch() {
     python3 - "$1" <<'EOF'

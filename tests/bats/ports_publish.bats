@@ -40,14 +40,6 @@ teardown() {
     bk_rm_all
 }
 
-free_port() {
-    python3 -c '
-import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM if sys.argv[1] == "udp" else socket.SOCK_STREAM)
-s.bind(("0.0.0.0", 0))
-print(s.getsockname()[1])' "${1:-tcp}"
-}
-
 # get ADDR PORT [NETNS]: GET / over tcp (from the host, or inside NETNS); the page
 get() {
     local cmd=(python3 -c '

@@ -161,28 +161,14 @@ def sources_in_root(root, src):
                    _walk(p, lambda _: False) if os.path.isdir(p) else None) for p in found]
 
 
-def resolve_in(root, path, follow_last=True):
-    """`path` inside `root` with its symlinks followed as if root were `/`: never outside it."""
-    parts = [p for p in path.split("/") if p not in ("", ".")]
-    done, links = [], 0
-    while parts:
-        p = parts.pop(0)
-        if p == "..":
-            if done:
-                done.pop()
-            continue
-        cur = os.path.join(root, *done, p)
-        if os.path.islink(cur) and (parts or follow_last):
-            links += 1
-            if links > 40:
-                raise BockerError(f"{path}: too many levels of symbolic links")
-            target = os.readlink(cur)
-            if target.startswith("/"):
-                done = []
-            parts = [x for x in target.split("/") if x not in ("", ".")] + parts
-            continue
-        done.append(p)
-    return os.path.join(root, *done)
+def resolve_in(root, path):
+    """`path` inside `root` with its symlinks followed as if root were `/`: never outside it
+    (the init's own resolver, init.inside)."""
+    from .. import init
+    try:
+        return init.inside(root, path)
+    except init.InitError as e:
+        raise BockerError(str(e))
 
 
 def owner(root, spec):
